@@ -1,0 +1,243 @@
+package extension
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+
+	"github.com/hookstack/hookstack/extension/internal/wire"
+)
+
+// DefaultMaxResponseSize is the response limit when the envelope sets none:
+// 5 MiB, measured as JSON.stringify(result).length (PROTOCOL §2.4).
+const DefaultMaxResponseSize = 5 * 1024 * 1024
+
+// Envelope is the extension options object the platform sends: which module
+// and function to call, and the function options. Over HTTP it is the request
+// body; on Lambda it is the client context, with Options the event.
+type Envelope struct {
+	// DIY selects the DIY module; it wins over ConnectorID.
+	DIY bool `json:"diy,omitzero"`
+	// ConnectorID selects a connector module.
+	ConnectorID string `json:"_connectorId,omitzero"`
+	// Type selects a framework-1.0 category; empty for framework 2.0.
+	Type string `json:"type,omitzero"`
+	// Function is the name of the function to call.
+	Function string `json:"function,omitzero"`
+	// MaxResponseSize caps the result's JSON length in UTF-16 code units;
+	// 0 means DefaultMaxResponseSize.
+	MaxResponseSize int64 `json:"maxResponseSize,omitzero"`
+	// Options are the function options, passed to the function; nil (or a
+	// JavaScript-falsy JSON value) means none were provided.
+	Options json.RawMessage `json:"options,omitzero"`
+	// AccessToken is the system token when sent in the body.
+	AccessToken string `json:"access_token,omitzero"`
+	// TraceID and ReqID are set by the transport (the traceid header and a
+	// generated request id) and appear in the call's log line.
+	TraceID string `json:"-"`
+	ReqID   string `json:"-"`
+
+	functionNotString bool // "function" was truthy but not a string
+	limitZero         bool // maxResponseSize was a truthy value equal to 0, such as "0"
+	optionsChecked    bool // Options were validated and meta filled
+	meta              optionsMeta
+}
+
+// optionsMeta holds the ids logged for each call (PROTOCOL §2.7).
+type optionsMeta struct {
+	integrationID, flowID, exportID, importID, connectionID string
+}
+
+// ParseEnvelope decodes an HTTP request body (or a Lambda client context)
+// with JavaScript truthiness, as the Node SDK reads it: a falsy diy,
+// _connectorId, type, function or options counts as absent, a function that
+// is not a string is remembered as such, and a non-numeric maxResponseSize
+// disables the limit. A top-level array decodes to an empty envelope (as
+// Express does). It returns a *wire.SyntaxError for malformed JSON and an
+// error for a top-level value that is neither an object nor an array.
+func ParseEnvelope(body []byte) (*Envelope, error) {
+	env := &Envelope{}
+	var s wire.Scanner
+	i := wire.SkipSpace(body, 0)
+	if i >= len(body) || (body[i] != '{' && body[i] != '[') {
+		if _, err := wire.Valid(body); err != nil {
+			return nil, err
+		}
+		return nil, errNotObject
+	}
+	if body[i] == '[' {
+		if _, err := wire.Valid(body); err != nil {
+			return nil, err
+		}
+		return env, nil
+	}
+	end, err := parseObject(&s, body, i, func(key string, v []byte) error {
+		switch key {
+		case "diy":
+			env.DIY = truthy(v)
+		case "_connectorId":
+			env.ConnectorID = jsString(v)
+		case "type":
+			env.Type = jsString(v)
+		case "function":
+			env.Function, env.functionNotString = "", false
+			if truthy(v) {
+				if v[0] == '"' {
+					env.Function = decodeJSONString(v)
+				} else {
+					env.functionNotString = true
+				}
+			}
+		case "options":
+			env.Options = nil
+			if truthy(v) {
+				env.Options = v
+			}
+		case "maxResponseSize":
+			env.MaxResponseSize, env.limitZero = maxSize(v)
+		case "access_token":
+			env.AccessToken = ""
+			if truthy(v) {
+				if v[0] == '"' {
+					env.AccessToken = decodeJSONString(v)
+				} else {
+					env.AccessToken = string(v)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if j := wire.SkipSpace(body, end); j != len(body) {
+		_, err := wire.Valid(body)
+		return nil, err
+	}
+	if env.Options != nil {
+		env.meta = scanMeta(env.Options)
+		env.optionsChecked = true
+	}
+	return env, nil
+}
+
+type envelopeError string
+
+func (e envelopeError) Error() string { return string(e) }
+
+const errNotObject = envelopeError("the JSON body must be an object or an array")
+
+// parseObject validates the object at b[i] and calls fn for each member with
+// its decoded key and raw value.
+func parseObject(s *wire.Scanner, b []byte, i int, fn func(key string, v []byte) error) (int, error) {
+	start := i
+	end, err := s.Value(b, i, 0)
+	if err != nil {
+		return 0, err
+	}
+	return end, wire.Members(b[:end], start, fn)
+}
+
+// truthy applies JavaScript truthiness to a valid JSON value.
+func truthy(v []byte) bool {
+	switch v[0] {
+	case 'n', 'f':
+		return false
+	case '"':
+		return len(v) > 2
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		f, err := strconv.ParseFloat(string(v), 64)
+		return err != nil || f != 0
+	}
+	return true
+}
+
+// jsString renders a JSON value as JavaScript's String() would use it as a
+// property key; falsy values give "".
+func jsString(v []byte) string {
+	if !truthy(v) {
+		return ""
+	}
+	switch v[0] {
+	case '"':
+		return decodeJSONString(v)
+	case '{':
+		return "[object Object]"
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		f, _ := strconv.ParseFloat(string(v), 64)
+		b, err := wire.AppendFloat(nil, f, 64)
+		if err != nil {
+			return string(v)
+		}
+		return string(b)
+	}
+	return string(v)
+}
+
+func decodeJSONString(v []byte) string {
+	var s string
+	if err := wire.Unmarshal(v, &s, true); err != nil {
+		return ""
+	}
+	return s
+}
+
+// maxSize applies PROTOCOL §2.4: falsy → default (0), numbers and numeric
+// strings are limits, anything else never triggers. zero reports a truthy
+// value that JavaScript compares as 0 (the string "0").
+func maxSize(v []byte) (limit int64, zero bool) {
+	if !truthy(v) {
+		return 0, false
+	}
+	text := v
+	if v[0] == '"' {
+		text = bytes.TrimSpace([]byte(decodeJSONString(v)))
+		if len(text) == 0 { // Number("  ") is 0
+			return 0, true
+		}
+	}
+	f, err := strconv.ParseFloat(string(text), 64)
+	switch {
+	case err != nil || math.IsNaN(f) || f >= math.MaxInt64:
+		return math.MaxInt64, false
+	case f == 0:
+		return 0, true
+	case f < math.MinInt64/2:
+		return math.MinInt64 / 2, false
+	}
+	return int64(math.Floor(f)), false
+}
+
+// scanMeta reads the ids logged per call from the top level of options
+// (which must be valid JSON).
+func scanMeta(options []byte) optionsMeta {
+	var m optionsMeta
+	_ = wire.Members(options, 0, func(key string, v []byte) error {
+		switch key {
+		case "_integrationId":
+			m.integrationID = jsString(v)
+		case "_flowId":
+			m.flowID = jsString(v)
+		case "_exportId":
+			m.exportID = jsString(v)
+		case "_importId":
+			m.importID = jsString(v)
+		case "_connectionId":
+			if m.connectionID == "" {
+				m.connectionID = jsString(v)
+			}
+		case "connection":
+			if v[0] == '{' {
+				_ = wire.Members(v, 0, func(k string, id []byte) error {
+					if k == "_id" {
+						m.connectionID = jsString(id)
+					}
+					return nil
+				})
+			}
+		}
+		return nil
+	})
+	return m
+}

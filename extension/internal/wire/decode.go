@@ -1,0 +1,571 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// TypeError reports a JSON value that does not fit the Go type it is decoded
+// into. Path names the member, e.g. "data[3].amount".
+type TypeError struct {
+	Path string
+	Msg  string
+}
+
+func (e *TypeError) Error() string {
+	if e.Path == "" {
+		return e.Msg
+	}
+	return e.Path + ": " + e.Msg
+}
+
+// prefix adds a path segment to a TypeError as it unwinds.
+func prefix(err error, seg string, index bool) error {
+	te, ok := err.(*TypeError)
+	if !ok {
+		return err
+	}
+	switch {
+	case te.Path == "":
+		te.Path = seg
+	case index || te.Path[0] == '[':
+		te.Path = seg + te.Path
+	default:
+		te.Path = seg + "." + te.Path
+	}
+	return te
+}
+
+func kindOf(c byte) string {
+	switch c {
+	case '"':
+		return "string"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+func mismatch(c byte, t reflect.Type) error {
+	return &TypeError{Msg: fmt.Sprintf("cannot use a JSON %s as %s", kindOf(c), t)}
+}
+
+// Unmarshal decodes the JSON text data into v, which must be a non-nil
+// pointer. Raw-typed destinations (see RegisterRaw) alias data instead of
+// copying it. With trusted false, data is validated first; with trusted true,
+// data must be valid JSON already (e.g. a part of a validated request).
+func Unmarshal(data []byte, v any, trusted bool) error {
+	if !trusted {
+		if _, err := Valid(data); err != nil {
+			return err
+		}
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("wire: Unmarshal needs a non-nil pointer, got %T", v)
+	}
+	i := SkipSpace(data, 0)
+	_, err := typeDecoder(rv.Type().Elem())(data, i, rv.Elem())
+	return err
+}
+
+// decoderFunc decodes the valid JSON value at data[i] into v and returns the
+// index just past it.
+type decoderFunc func(data []byte, i int, v reflect.Value) (int, error)
+
+var decoderCache sync.Map
+
+func typeDecoder(t reflect.Type) decoderFunc {
+	if f, ok := decoderCache.Load(t); ok {
+		return f.(decoderFunc)
+	}
+	var (
+		wg sync.WaitGroup
+		f  decoderFunc
+	)
+	wg.Add(1)
+	fi, loaded := decoderCache.LoadOrStore(t, decoderFunc(func(data []byte, i int, v reflect.Value) (int, error) {
+		wg.Wait()
+		return f(data, i, v)
+	}))
+	if loaded {
+		return fi.(decoderFunc)
+	}
+	f = newDecoder(t)
+	wg.Done()
+	decoderCache.Store(t, f)
+	return f
+}
+
+func newDecoder(t reflect.Type) decoderFunc {
+	switch {
+	case IsRaw(t):
+		return decodeRaw
+	case t == timeType:
+		return decodeFallback
+	case reflect.PointerTo(t).Implements(unmarshalerType):
+		return decodeUnmarshaler
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return func(data []byte, i int, v reflect.Value) (int, error) {
+			switch data[i] {
+			case 't':
+				v.SetBool(true)
+				return i + 4, nil
+			case 'f':
+				v.SetBool(false)
+				return i + 5, nil
+			case 'n':
+				return i + 4, nil
+			}
+			return 0, mismatch(data[i], t)
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		return decodeNumber(t)
+	case reflect.String:
+		return func(data []byte, i int, v reflect.Value) (int, error) {
+			if data[i] == 'n' {
+				return i + 4, nil
+			}
+			if data[i] != '"' {
+				return 0, mismatch(data[i], t)
+			}
+			s, end := decodeString(data, i)
+			v.SetString(s)
+			return end, nil
+		}
+	case reflect.Interface:
+		if t.NumMethod() == 0 {
+			return func(data []byte, i int, v reflect.Value) (int, error) {
+				x, end := decodeAny(data, i)
+				if x == nil {
+					v.SetZero()
+				} else {
+					v.Set(reflect.ValueOf(x))
+				}
+				return end, nil
+			}
+		}
+	case reflect.Pointer:
+		elem := typeDecoder(t.Elem())
+		return func(data []byte, i int, v reflect.Value) (int, error) {
+			if data[i] == 'n' {
+				v.SetZero()
+				return i + 4, nil
+			}
+			if v.IsNil() {
+				v.Set(reflect.New(t.Elem()))
+			}
+			return elem(data, i, v.Elem())
+		}
+	case reflect.Struct:
+		return decodeStruct(t)
+	case reflect.Map:
+		if t.Key().Kind() == reflect.String {
+			return decodeMap(t)
+		}
+	case reflect.Slice:
+		if t.Elem().Kind() != reflect.Uint8 {
+			return decodeSlice(t)
+		}
+	}
+	return decodeFallback
+}
+
+// decodeFallback hands the value to encoding/json for types this decoder has
+// no fast path for.
+func decodeFallback(data []byte, i int, v reflect.Value) (int, error) {
+	end := Skip(data, i)
+	if err := json.Unmarshal(data[i:end], v.Addr().Interface()); err != nil {
+		return 0, &TypeError{Msg: err.Error()}
+	}
+	return end, nil
+}
+
+func decodeRaw(data []byte, i int, v reflect.Value) (int, error) {
+	end := Skip(data, i)
+	v.SetBytes(data[i:end:end])
+	return end, nil
+}
+
+func decodeUnmarshaler(data []byte, i int, v reflect.Value) (int, error) {
+	end := Skip(data, i)
+	if err := v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(data[i:end:end]); err != nil {
+		return 0, &TypeError{Msg: err.Error()}
+	}
+	return end, nil
+}
+
+func decodeNumber(t reflect.Type) decoderFunc {
+	return func(data []byte, i int, v reflect.Value) (int, error) {
+		c := data[i]
+		if c == 'n' {
+			return i + 4, nil
+		}
+		if c != '-' && c-'0' >= 10 {
+			return 0, mismatch(c, t)
+		}
+		end, _ := number(data, i)
+		text := data[i:end]
+		switch t.Kind() {
+		case reflect.Float32, reflect.Float64:
+			f, err := strconv.ParseFloat(string(text), t.Bits())
+			if err != nil {
+				return 0, &TypeError{Msg: fmt.Sprintf("number %s out of range for %s", text, t)}
+			}
+			v.SetFloat(f)
+			return end, nil
+		}
+		n, err := strconv.ParseInt(string(text), 10, 64)
+		if err != nil {
+			// JavaScript numbers are doubles: accept 1.0 or 1e3 when integral.
+			f, ferr := strconv.ParseFloat(string(text), 64)
+			if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<63 {
+				return 0, &TypeError{Msg: fmt.Sprintf("cannot use number %s as %s", text, t)}
+			}
+			n = int64(f)
+		}
+		switch t.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			if v.OverflowInt(n) {
+				return 0, &TypeError{Msg: fmt.Sprintf("number %s overflows %s", text, t)}
+			}
+			v.SetInt(n)
+		default:
+			if n < 0 || v.OverflowUint(uint64(n)) {
+				return 0, &TypeError{Msg: fmt.Sprintf("number %s out of range for %s", text, t)}
+			}
+			v.SetUint(uint64(n))
+		}
+		return end, nil
+	}
+}
+
+// members calls fn for each member of the object at data[i] with the key
+// text (still escaped, without quotes) and the index of its value.
+func members(data []byte, i int, fn func(key []byte, escaped bool, vi int) (int, error)) (int, error) {
+	i = SkipSpace(data, i+1)
+	if data[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		kend := skipString(data, i+1)
+		key := data[i+1 : kend-1]
+		escaped := false
+		for _, c := range key {
+			if c == '\\' {
+				escaped = true
+				break
+			}
+		}
+		i = SkipSpace(data, kend)
+		i = SkipSpace(data, i+1) // past ':'
+		end, err := fn(key, escaped, i)
+		if err != nil {
+			return 0, err
+		}
+		i = SkipSpace(data, end)
+		if data[i] == '}' {
+			return i + 1, nil
+		}
+		i = SkipSpace(data, i+1) // past ','
+	}
+}
+
+// Members calls fn with each member of the valid JSON object at data[i]:
+// its decoded key and the raw value.
+func Members(data []byte, i int, fn func(key string, value []byte) error) error {
+	i = SkipSpace(data, i)
+	if i >= len(data) || data[i] != '{' {
+		return &TypeError{Msg: "not a JSON object"}
+	}
+	_, err := members(data, i, func(key []byte, escaped bool, vi int) (int, error) {
+		end := Skip(data, vi)
+		k := string(key)
+		if escaped {
+			k, _ = decodeString(data, keyStart(data, key))
+		}
+		return end, fn(k, data[vi:end:end])
+	})
+	return err
+}
+
+func decodeStruct(t reflect.Type) decoderFunc {
+	si := structInfoOf(t)
+	decs := make([]decoderFunc, len(si.fields))
+	for i, f := range si.fields {
+		decs[i] = typeDecoder(f.typ)
+	}
+	var unknownElem reflect.Type
+	if si.unknown != nil {
+		unknownElem = t.FieldByIndex(si.unknown).Type.Elem()
+	}
+	return func(data []byte, i int, v reflect.Value) (int, error) {
+		switch data[i] {
+		case 'n':
+			return i + 4, nil
+		case '{':
+		default:
+			return 0, mismatch(data[i], t)
+		}
+		return members(data, i, func(key []byte, escaped bool, vi int) (int, error) {
+			name := key
+			if escaped {
+				s, _ := decodeString(data, keyStart(data, key))
+				name = []byte(s)
+			}
+			fi := si.lookup(name)
+			if fi < 0 {
+				end := Skip(data, vi)
+				if si.unknown != nil {
+					m := v.FieldByIndex(si.unknown)
+					if m.IsNil() {
+						m.Set(reflect.MakeMap(m.Type()))
+					}
+					ev := reflect.New(unknownElem).Elem()
+					if _, err := typeDecoder(unknownElem)(data, vi, ev); err != nil {
+						return 0, prefix(err, string(name), false)
+					}
+					m.SetMapIndex(reflect.ValueOf(string(name)), ev)
+				}
+				return end, nil
+			}
+			end, err := decs[fi](data, vi, v.FieldByIndex(si.fields[fi].index))
+			if err != nil {
+				return 0, prefix(err, si.fields[fi].name, false)
+			}
+			return end, nil
+		})
+	}
+}
+
+// keyStart returns the index of the opening quote of key, a sub-slice of data.
+func keyStart(data, key []byte) int {
+	return cap(data) - cap(key) - 1
+}
+
+func decodeMap(t reflect.Type) decoderFunc {
+	elem := typeDecoder(t.Elem())
+	return func(data []byte, i int, v reflect.Value) (int, error) {
+		switch data[i] {
+		case 'n':
+			v.SetZero()
+			return i + 4, nil
+		case '{':
+		default:
+			return 0, mismatch(data[i], t)
+		}
+		if v.IsNil() {
+			v.Set(reflect.MakeMap(t))
+		}
+		return members(data, i, func(key []byte, escaped bool, vi int) (int, error) {
+			k := string(key)
+			if escaped {
+				k, _ = decodeString(data, keyStart(data, key))
+			}
+			ev := reflect.New(t.Elem()).Elem()
+			end, err := elem(data, vi, ev)
+			if err != nil {
+				return 0, prefix(err, k, false)
+			}
+			kv := reflect.ValueOf(k)
+			if t.Key() != kv.Type() {
+				kv = kv.Convert(t.Key())
+			}
+			v.SetMapIndex(kv, ev)
+			return end, nil
+		})
+	}
+}
+
+var spanPool = sync.Pool{New: func() any { s := make([]int, 0, 256); return &s }}
+
+// Elements returns the raw elements of the valid JSON array at data[i] and
+// the index past the array, appending their [start,end) offsets to spans.
+func Elements(data []byte, i int, spans []int) ([]int, int) {
+	i = SkipSpace(data, i+1)
+	if data[i] == ']' {
+		return spans, i + 1
+	}
+	for {
+		end := Skip(data, i)
+		spans = append(spans, i, end)
+		i = SkipSpace(data, end)
+		if data[i] == ']' {
+			return spans, i + 1
+		}
+		i = SkipSpace(data, i+1)
+	}
+}
+
+func decodeSlice(t reflect.Type) decoderFunc {
+	elemT := t.Elem()
+	raw := IsRaw(elemT)
+	return func(data []byte, i int, v reflect.Value) (int, error) {
+		switch data[i] {
+		case 'n':
+			v.SetZero()
+			return i + 4, nil
+		case '[':
+		default:
+			return 0, mismatch(data[i], t)
+		}
+		sp := spanPool.Get().(*[]int)
+		spans, end := Elements(data, i, (*sp)[:0])
+		n := len(spans) / 2
+		s := reflect.MakeSlice(t, n, n)
+		var err error
+		if raw {
+			for k := range n {
+				a, b := spans[2*k], spans[2*k+1]
+				s.Index(k).SetBytes(data[a:b:b])
+			}
+		} else {
+			elem := typeDecoder(elemT)
+			for k := range n {
+				if _, err = elem(data, spans[2*k], s.Index(k)); err != nil {
+					err = prefix(err, "["+strconv.Itoa(k)+"]", true)
+					break
+				}
+			}
+		}
+		*sp = spans[:0]
+		spanPool.Put(sp)
+		if err != nil {
+			return 0, err
+		}
+		v.Set(s)
+		return end, nil
+	}
+}
+
+// decodeString decodes the valid JSON string whose opening quote is at
+// data[i] and returns it with the index past its closing quote.
+func decodeString(data []byte, i int) (string, int) {
+	end := skipString(data, i+1)
+	body := data[i+1 : end-1]
+	if bytes.IndexByte(body, '\\') < 0 {
+		return string(body), end
+	}
+	return unescape(body), end
+}
+
+func unescape(s []byte) string {
+	buf := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '\\' {
+			buf = append(buf, c)
+			i++
+			continue
+		}
+		switch s[i+1] {
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r := hex4(s[i+2 : i+6])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+					if r2 := hex4(s[i+2 : i+6]); utf16.DecodeRune(r, r2) != utf8.RuneError {
+						r = utf16.DecodeRune(r, r2)
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			buf = utf8.AppendRune(buf, r)
+			continue
+		default: // '"', '\\', '/'
+			buf = append(buf, s[i+1])
+		}
+		i += 2
+	}
+	return string(buf)
+}
+
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b {
+		switch {
+		case c <= '9':
+			r = r<<4 | rune(c-'0')
+		default:
+			r = r<<4 | rune(c|0x20-'a'+10)
+		}
+	}
+	return r
+}
+
+// decodeAny decodes the valid JSON value at data[i] into the generic Go form
+// encoding/json uses: map[string]any, []any, float64, string, bool or nil.
+func decodeAny(data []byte, i int) (any, int) {
+	switch c := data[i]; c {
+	case '"':
+		return decodeString(data, i)
+	case 't':
+		return true, i + 4
+	case 'f':
+		return false, i + 5
+	case 'n':
+		return nil, i + 4
+	case '{':
+		m := map[string]any{}
+		end, _ := members(data, i, func(key []byte, escaped bool, vi int) (int, error) {
+			k := string(key)
+			if escaped {
+				k, _ = decodeString(data, keyStart(data, key))
+			}
+			x, end := decodeAny(data, vi)
+			m[k] = x
+			return end, nil
+		})
+		return m, end
+	case '[':
+		a := []any{}
+		i = SkipSpace(data, i+1)
+		if data[i] == ']' {
+			return a, i + 1
+		}
+		for {
+			x, end := decodeAny(data, i)
+			a = append(a, x)
+			i = SkipSpace(data, end)
+			if data[i] == ']' {
+				return a, i + 1
+			}
+			i = SkipSpace(data, i+1)
+		}
+	default:
+		end, _ := number(data, i)
+		f, _ := strconv.ParseFloat(string(data[i:end]), 64)
+		return f, end
+	}
+}

@@ -1,0 +1,135 @@
+package wire
+
+import (
+	"encoding"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+var (
+	rawTypes sync.Map // reflect.Type -> struct{}: []byte types sent and received as raw JSON text
+
+	marshalerType     = reflect.TypeFor[json.Marshaler]()
+	unmarshalerType   = reflect.TypeFor[json.Unmarshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+	timeType          = reflect.TypeFor[time.Time]()
+	anyType           = reflect.TypeFor[any]()
+)
+
+func init() { RegisterRaw(reflect.TypeFor[json.RawMessage]()) }
+
+// RegisterRaw makes t, a type whose underlying type is []byte, hold raw JSON
+// text: decoding stores a sub-slice of the input, encoding writes it verbatim
+// after validating (and, if needed, compacting) it.
+func RegisterRaw(t reflect.Type) { rawTypes.Store(t, struct{}{}) }
+
+// IsRaw reports whether t was registered with RegisterRaw.
+func IsRaw(t reflect.Type) bool { _, ok := rawTypes.Load(t); return ok }
+
+// field is one JSON member of a struct type.
+type field struct {
+	name      string
+	nameJSON  []byte // `"name":`
+	index     []int
+	typ       reflect.Type
+	omitEmpty bool
+	omitZero  bool
+}
+
+// structInfo is the cached JSON view of a struct type.
+type structInfo struct {
+	fields  []field
+	byName  map[string]int
+	unknown []int // index of the `json:",unknown"` map field, if any
+}
+
+var structCache sync.Map // reflect.Type -> *structInfo
+
+func structInfoOf(t reflect.Type) *structInfo {
+	if si, ok := structCache.Load(t); ok {
+		return si.(*structInfo)
+	}
+	si := &structInfo{byName: map[string]int{}}
+	collectFields(t, nil, si)
+	for i, f := range si.fields {
+		si.byName[f.name] = i
+	}
+	v, _ := structCache.LoadOrStore(t, si)
+	return v.(*structInfo)
+}
+
+func collectFields(t reflect.Type, index []int, si *structInfo) {
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		tag, hasTag := sf.Tag.Lookup("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		idx := append(append([]int(nil), index...), i)
+		if sf.Anonymous && !hasTag && sf.Type.Kind() == reflect.Struct {
+			collectFields(sf.Type, idx, si)
+			continue
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		if hasOpt(opts, "unknown") {
+			if sf.Type.Kind() == reflect.Map && sf.Type.Key().Kind() == reflect.String {
+				si.unknown = idx
+			}
+			continue
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		if !utf8.ValidString(name) {
+			continue
+		}
+		// A name defined at a shallower depth wins, as in encoding/json.
+		dup := false
+		for _, f := range si.fields {
+			if f.name == name {
+				dup = true
+			}
+		}
+		if dup {
+			continue
+		}
+		nj := appendString(nil, name)
+		nj = append(nj, ':')
+		si.fields = append(si.fields, field{
+			name: name, nameJSON: nj, index: idx, typ: sf.Type,
+			omitEmpty: hasOpt(opts, "omitempty"), omitZero: hasOpt(opts, "omitzero"),
+		})
+	}
+}
+
+func hasOpt(opts, want string) bool {
+	for opts != "" {
+		var o string
+		o, opts, _ = strings.Cut(opts, ",")
+		if o == want {
+			return true
+		}
+	}
+	return false
+}
+
+// lookup finds the field for a JSON member name: exact first, then
+// case-insensitively (as encoding/json does).
+func (si *structInfo) lookup(name []byte) int {
+	if i, ok := si.byName[string(name)]; ok {
+		return i
+	}
+	for i := range si.fields {
+		if strings.EqualFold(si.fields[i].name, string(name)) {
+			return i
+		}
+	}
+	return -1
+}

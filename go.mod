@@ -1,0 +1,3 @@
+module github.com/hookstack/hookstack
+
+go 1.26
