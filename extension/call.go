@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/hookstack/hookstack/extension/internal/logline"
 	"github.com/hookstack/hookstack/extension/internal/wire"
 )
 
@@ -74,7 +75,8 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 // callState is what a Function needs to run.
 type callState struct {
 	ctx     context.Context
-	options []byte // valid JSON
+	options []byte      // valid JSON
+	index   *wire.Index // of options' top-level arrays, or nil
 }
 
 type ctxKey struct{}
@@ -96,12 +98,12 @@ func EnvelopeFrom(ctx context.Context) *Envelope {
 // canceled.
 func (x *Extension) Call(ctx context.Context, env *Envelope) (*Result, error) {
 	if env.Options != nil && !env.optionsChecked {
-		if _, err := wire.Valid(env.Options); err != nil {
+		meta, idx, err := checkOptions(env.Options)
+		if err != nil {
 			x.logCall(ctx, env)
 			return nil, callError(Error{CodeInvalidFunctionOptions, "Function options are not valid JSON: " + err.Error()})
 		}
-		env.meta = scanMeta(env.Options)
-		env.optionsChecked = true
+		env.meta, env.index, env.optionsChecked = meta, idx, true
 	}
 	x.logCall(ctx, env)
 
@@ -125,7 +127,8 @@ func (x *Extension) Call(ctx context.Context, env *Envelope) (*Result, error) {
 	case env.Function == "":
 		errs = append(errs, errMissingFunction)
 	}
-	if env.Options == nil {
+	// Options set by hand (e.g. a Lambda event) may hold a falsy JSON value.
+	if env.Options == nil || !truthy(env.Options[wire.SkipSpace(env.Options, 0):]) {
 		errs = append(errs, errMissingFunctionOptions)
 	}
 	if len(errs) > 0 {
@@ -147,7 +150,7 @@ func (x *Extension) Call(ctx context.Context, env *Envelope) (*Result, error) {
 	if limit == 0 && !env.limitZero {
 		limit = DefaultMaxResponseSize
 	}
-	cs := &callState{ctx: context.WithValue(ctx, ctxKey{}, env), options: env.Options}
+	cs := &callState{ctx: context.WithValue(ctx, ctxKey{}, env), options: env.Options, index: env.index}
 	if ctx.Done() == nil {
 		o := x.run(fn, cs, limit)
 		return o.res, o.err
@@ -193,7 +196,7 @@ func (x *Extension) run(fn Function, cs *callState, limit int64) (o outcome) {
 		return outcome{res: &Result{}}
 	}
 	bp := bufPool.Get().(*[]byte)
-	b, err := wire.Append((*bp)[:0], v)
+	b, err := wire.AppendIndexed((*bp)[:0], v, cs.index)
 	if err != nil {
 		bufPool.Put(bp)
 		return outcome{err: callError(errResponseNotSerializable)}
@@ -250,7 +253,7 @@ func (x *Extension) logCall(ctx context.Context, env *Envelope) {
 	}
 	add("_reqId", env.ReqID)
 	add("traceId", env.TraceID)
-	x.log.LogAttrs(ctx, slog.LevelInfo, "callFunctionInvoked", attrs...)
+	logline.Info(ctx, x.log, "callFunctionInvoked", attrs...)
 }
 
 // optionsError marks a failure to decode typed function options.
@@ -263,7 +266,7 @@ type typed[O, R any] func(context.Context, *O) (R, error)
 
 func (f typed[O, R]) invoke(c *callState) (any, error) {
 	o := new(O)
-	if err := wire.Unmarshal(c.options, o, true); err != nil {
+	if err := wire.UnmarshalIndexed(c.options, o, c.index); err != nil {
 		return nil, &optionsError{err}
 	}
 	r, err := f(c.ctx, o)
@@ -278,7 +281,7 @@ type action[O any] func(context.Context, *O) error
 
 func (f action[O]) invoke(c *callState) (any, error) {
 	o := new(O)
-	if err := wire.Unmarshal(c.options, o, true); err != nil {
+	if err := wire.UnmarshalIndexed(c.options, o, c.index); err != nil {
 		return nil, &optionsError{err}
 	}
 	return nil, f(c.ctx, o)

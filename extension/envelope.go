@@ -38,10 +38,11 @@ type Envelope struct {
 	TraceID string `json:"-"`
 	ReqID   string `json:"-"`
 
-	functionNotString bool // "function" was truthy but not a string
-	limitZero         bool // maxResponseSize was a truthy value equal to 0, such as "0"
-	optionsChecked    bool // Options were validated and meta filled
-	meta              optionsMeta
+	functionNotString bool        // "function" was truthy but not a string
+	limitZero         bool        // maxResponseSize was a truthy value equal to 0, such as "0"
+	optionsChecked    bool        // Options were validated and meta filled
+	meta              optionsMeta // ids for the call's log line
+	index             *wire.Index // where the options' top-level arrays are
 }
 
 // optionsMeta holds the ids logged for each call (PROTOCOL §2.7).
@@ -58,55 +59,33 @@ type optionsMeta struct {
 // error for a top-level value that is neither an object nor an array.
 func ParseEnvelope(body []byte) (*Envelope, error) {
 	env := &Envelope{}
-	var s wire.Scanner
 	i := wire.SkipSpace(body, 0)
-	if i >= len(body) || (body[i] != '{' && body[i] != '[') {
+	if i >= len(body) || body[i] != '{' {
 		if _, err := wire.Valid(body); err != nil {
 			return nil, err
+		}
+		if body[i] == '[' {
+			return env, nil
 		}
 		return nil, errNotObject
 	}
-	if body[i] == '[' {
-		if _, err := wire.Valid(body); err != nil {
-			return nil, err
+	var s wire.Scanner
+	end, err := s.Object(body, i, 0, func(rawKey []byte, vi int) (int, error) {
+		key := wire.KeyString(body, rawKey)
+		if key == "options" && body[vi] == '{' {
+			meta, idx, n, err := scanOptions(body[vi:])
+			if err != nil {
+				return 0, err
+			}
+			env.Options, env.meta, env.index, env.optionsChecked = body[vi:vi+n:vi+n], meta, idx, true
+			return vi + n, nil
 		}
-		return env, nil
-	}
-	end, err := parseObject(&s, body, i, func(key string, v []byte) error {
-		switch key {
-		case "diy":
-			env.DIY = truthy(v)
-		case "_connectorId":
-			env.ConnectorID = jsString(v)
-		case "type":
-			env.Type = jsString(v)
-		case "function":
-			env.Function, env.functionNotString = "", false
-			if truthy(v) {
-				if v[0] == '"' {
-					env.Function = decodeJSONString(v)
-				} else {
-					env.functionNotString = true
-				}
-			}
-		case "options":
-			env.Options = nil
-			if truthy(v) {
-				env.Options = v
-			}
-		case "maxResponseSize":
-			env.MaxResponseSize, env.limitZero = maxSize(v)
-		case "access_token":
-			env.AccessToken = ""
-			if truthy(v) {
-				if v[0] == '"' {
-					env.AccessToken = decodeJSONString(v)
-				} else {
-					env.AccessToken = string(v)
-				}
-			}
+		end, err := s.Value(body, vi, 1)
+		if err != nil {
+			return 0, err
 		}
-		return nil
+		env.set(key, body[vi:end:end])
+		return end, nil
 	})
 	if err != nil {
 		return nil, err
@@ -115,11 +94,66 @@ func ParseEnvelope(body []byte) (*Envelope, error) {
 		_, err := wire.Valid(body)
 		return nil, err
 	}
-	if env.Options != nil {
-		env.meta = scanMeta(env.Options)
+	if env.Options != nil && !env.optionsChecked {
+		if env.meta, env.index, err = checkOptions(env.Options); err != nil {
+			return nil, err
+		}
 		env.optionsChecked = true
 	}
 	return env, nil
+}
+
+// set applies one member of the wire envelope with JavaScript truthiness.
+func (env *Envelope) set(key string, v []byte) {
+	switch key {
+	case "diy":
+		env.DIY = truthy(v)
+	case "_connectorId":
+		env.ConnectorID = jsString(v)
+	case "type":
+		env.Type = jsString(v)
+	case "function":
+		env.Function, env.functionNotString = "", false
+		if truthy(v) {
+			if v[0] == '"' {
+				env.Function = decodeJSONString(v)
+			} else {
+				env.functionNotString = true
+			}
+		}
+	case "options": // an options value that is not an object
+		env.Options, env.index, env.optionsChecked = nil, nil, false
+		if truthy(v) {
+			env.Options = v
+		}
+	case "maxResponseSize":
+		env.MaxResponseSize, env.limitZero = maxSize(v)
+	case "access_token":
+		env.AccessToken = ""
+		if truthy(v) {
+			if v[0] == '"' {
+				env.AccessToken = decodeJSONString(v)
+			} else {
+				env.AccessToken = string(v)
+			}
+		}
+	}
+}
+
+// scanOptions validates the options object at the start of b in one pass,
+// reading the ids logged per call and indexing its arrays.
+func scanOptions(b []byte) (optionsMeta, *wire.Index, int, error) {
+	var m optionsMeta
+	idx, n, err := wire.ScanObjectPrefix(b, m.collect)
+	return m, idx, n, err
+}
+
+// checkOptions validates options given as a whole (Lambda events, in-process
+// calls) and reads its meta and index.
+func checkOptions(options []byte) (optionsMeta, *wire.Index, error) {
+	var m optionsMeta
+	idx, err := wire.ScanObject(options, m.collect)
+	return m, idx, err
 }
 
 type envelopeError string
@@ -127,17 +161,6 @@ type envelopeError string
 func (e envelopeError) Error() string { return string(e) }
 
 const errNotObject = envelopeError("the JSON body must be an object or an array")
-
-// parseObject validates the object at b[i] and calls fn for each member with
-// its decoded key and raw value.
-func parseObject(s *wire.Scanner, b []byte, i int, fn func(key string, v []byte) error) (int, error) {
-	start := i
-	end, err := s.Value(b, i, 0)
-	if err != nil {
-		return 0, err
-	}
-	return end, wire.Members(b[:end], start, fn)
-}
 
 // truthy applies JavaScript truthiness to a valid JSON value.
 func truthy(v []byte) bool {
@@ -209,35 +232,30 @@ func maxSize(v []byte) (limit int64, zero bool) {
 	return int64(math.Floor(f)), false
 }
 
-// scanMeta reads the ids logged per call from the top level of options
-// (which must be valid JSON).
-func scanMeta(options []byte) optionsMeta {
-	var m optionsMeta
-	_ = wire.Members(options, 0, func(key string, v []byte) error {
-		switch key {
-		case "_integrationId":
-			m.integrationID = jsString(v)
-		case "_flowId":
-			m.flowID = jsString(v)
-		case "_exportId":
-			m.exportID = jsString(v)
-		case "_importId":
-			m.importID = jsString(v)
-		case "_connectionId":
-			if m.connectionID == "" {
-				m.connectionID = jsString(v)
-			}
-		case "connection":
-			if v[0] == '{' {
-				_ = wire.Members(v, 0, func(k string, id []byte) error {
-					if k == "_id" {
-						m.connectionID = jsString(id)
-					}
-					return nil
-				})
-			}
+// collect records the ids logged per call (PROTOCOL §2.7) from one
+// top-level member of the options.
+func (m *optionsMeta) collect(key string, v []byte) {
+	switch key {
+	case "_integrationId":
+		m.integrationID = jsString(v)
+	case "_flowId":
+		m.flowID = jsString(v)
+	case "_exportId":
+		m.exportID = jsString(v)
+	case "_importId":
+		m.importID = jsString(v)
+	case "_connectionId":
+		if m.connectionID == "" {
+			m.connectionID = jsString(v)
 		}
-		return nil
-	})
-	return m
+	case "connection":
+		if v[0] == '{' {
+			_ = wire.Members(v, 0, func(k string, id []byte) error {
+				if k == "_id" {
+					m.connectionID = jsString(id)
+				}
+				return nil
+			})
+		}
+	}
 }

@@ -286,7 +286,7 @@ type ExportResult struct {
 	ConnectionOffline bool     `json:"connectionOffline,omitzero"`
 	Data              []Record `json:"data"`
 	Errors            []Error  `json:"errors,omitzero"`
-	LastPage          bool     `json:"lastPage,omitzero"`
+	LastPage          bool     `json:"lastPage"`
 	State             any      `json:"state,omitzero"`
 }
 

@@ -76,10 +76,9 @@ func (r Record) Set(key string, value any) (Record, error) {
 	}
 	// Find the last member named key (later duplicates win in JavaScript).
 	from, to := -1, -1
-	_ = wire.Members(r, start, func(k string, v []byte) error {
+	_ = wire.MemberSpans(r, start, func(k string, a, b int) error {
 		if k == key {
-			from = cap(r) - cap(v)
-			to = from + len(v)
+			from, to = a, b
 		}
 		return nil
 	})
@@ -121,3 +120,9 @@ func (r *Record) UnmarshalJSON(data []byte) error {
 	*r = append((*r)[:0], data...)
 	return nil
 }
+
+// Marshal encodes v as JSON the way the SDK sends results: like
+// JSON.stringify (no HTML or U+2028 escaping, JavaScript number formatting,
+// time.Time as toISOString), with records and json.RawMessage written as is
+// after validation. It returns an error for values with no JSON form.
+func Marshal(v any) ([]byte, error) { return wire.Append(nil, v) }

@@ -73,18 +73,35 @@ func Unmarshal(data []byte, v any, trusted bool) error {
 			return err
 		}
 	}
+	return UnmarshalIndexed(data, v, nil)
+}
+
+// UnmarshalIndexed decodes valid JSON text data, whose top-level arrays were
+// indexed by ScanObject, into v; arrays of raw values are split using the
+// index instead of being scanned again.
+func UnmarshalIndexed(data []byte, v any, index *Index) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("wire: Unmarshal needs a non-nil pointer, got %T", v)
 	}
 	i := SkipSpace(data, 0)
-	_, err := typeDecoder(rv.Type().Elem())(data, i, rv.Elem())
+	if i >= len(data) {
+		return &SyntaxError{Offset: i, Msg: "unexpected end of input"}
+	}
+	_, err := typeDecoder(rv.Type().Elem())(&decState{data: data, index: index}, i, rv.Elem())
 	return err
 }
 
 // decoderFunc decodes the valid JSON value at data[i] into v and returns the
 // index just past it.
-type decoderFunc func(data []byte, i int, v reflect.Value) (int, error)
+type decoderFunc func(d *decState, i int, v reflect.Value) (int, error)
+
+// decState is one decoding: the text and, optionally, the index of its
+// top-level arrays made when it was validated.
+type decState struct {
+	data  []byte
+	index *Index
+}
 
 var decoderCache sync.Map
 
@@ -97,9 +114,9 @@ func typeDecoder(t reflect.Type) decoderFunc {
 		f  decoderFunc
 	)
 	wg.Add(1)
-	fi, loaded := decoderCache.LoadOrStore(t, decoderFunc(func(data []byte, i int, v reflect.Value) (int, error) {
+	fi, loaded := decoderCache.LoadOrStore(t, decoderFunc(func(d *decState, i int, v reflect.Value) (int, error) {
 		wg.Wait()
-		return f(data, i, v)
+		return f(d, i, v)
 	}))
 	if loaded {
 		return fi.(decoderFunc)
@@ -121,7 +138,8 @@ func newDecoder(t reflect.Type) decoderFunc {
 	}
 	switch t.Kind() {
 	case reflect.Bool:
-		return func(data []byte, i int, v reflect.Value) (int, error) {
+		return func(d *decState, i int, v reflect.Value) (int, error) {
+			data := d.data
 			switch data[i] {
 			case 't':
 				v.SetBool(true)
@@ -139,7 +157,8 @@ func newDecoder(t reflect.Type) decoderFunc {
 		reflect.Float32, reflect.Float64:
 		return decodeNumber(t)
 	case reflect.String:
-		return func(data []byte, i int, v reflect.Value) (int, error) {
+		return func(d *decState, i int, v reflect.Value) (int, error) {
+			data := d.data
 			if data[i] == 'n' {
 				return i + 4, nil
 			}
@@ -152,7 +171,8 @@ func newDecoder(t reflect.Type) decoderFunc {
 		}
 	case reflect.Interface:
 		if t.NumMethod() == 0 {
-			return func(data []byte, i int, v reflect.Value) (int, error) {
+			return func(d *decState, i int, v reflect.Value) (int, error) {
+				data := d.data
 				x, end := decodeAny(data, i)
 				if x == nil {
 					v.SetZero()
@@ -164,7 +184,8 @@ func newDecoder(t reflect.Type) decoderFunc {
 		}
 	case reflect.Pointer:
 		elem := typeDecoder(t.Elem())
-		return func(data []byte, i int, v reflect.Value) (int, error) {
+		return func(d *decState, i int, v reflect.Value) (int, error) {
+			data := d.data
 			if data[i] == 'n' {
 				v.SetZero()
 				return i + 4, nil
@@ -172,7 +193,7 @@ func newDecoder(t reflect.Type) decoderFunc {
 			if v.IsNil() {
 				v.Set(reflect.New(t.Elem()))
 			}
-			return elem(data, i, v.Elem())
+			return elem(d, i, v.Elem())
 		}
 	case reflect.Struct:
 		return decodeStruct(t)
@@ -190,7 +211,8 @@ func newDecoder(t reflect.Type) decoderFunc {
 
 // decodeFallback hands the value to encoding/json for types this decoder has
 // no fast path for.
-func decodeFallback(data []byte, i int, v reflect.Value) (int, error) {
+func decodeFallback(d *decState, i int, v reflect.Value) (int, error) {
+	data := d.data
 	end := Skip(data, i)
 	if err := json.Unmarshal(data[i:end], v.Addr().Interface()); err != nil {
 		return 0, &TypeError{Msg: err.Error()}
@@ -198,13 +220,15 @@ func decodeFallback(data []byte, i int, v reflect.Value) (int, error) {
 	return end, nil
 }
 
-func decodeRaw(data []byte, i int, v reflect.Value) (int, error) {
+func decodeRaw(d *decState, i int, v reflect.Value) (int, error) {
+	data := d.data
 	end := Skip(data, i)
 	v.SetBytes(data[i:end:end])
 	return end, nil
 }
 
-func decodeUnmarshaler(data []byte, i int, v reflect.Value) (int, error) {
+func decodeUnmarshaler(d *decState, i int, v reflect.Value) (int, error) {
+	data := d.data
 	end := Skip(data, i)
 	if err := v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(data[i:end:end]); err != nil {
 		return 0, &TypeError{Msg: err.Error()}
@@ -213,7 +237,8 @@ func decodeUnmarshaler(data []byte, i int, v reflect.Value) (int, error) {
 }
 
 func decodeNumber(t reflect.Type) decoderFunc {
-	return func(data []byte, i int, v reflect.Value) (int, error) {
+	return func(d *decState, i int, v reflect.Value) (int, error) {
+		data := d.data
 		c := data[i]
 		if c == 'n' {
 			return i + 4, nil
@@ -232,26 +257,44 @@ func decodeNumber(t reflect.Type) decoderFunc {
 			v.SetFloat(f)
 			return end, nil
 		}
-		n, err := strconv.ParseInt(string(text), 10, 64)
-		if err != nil {
-			// JavaScript numbers are doubles: accept 1.0 or 1e3 when integral.
-			f, ferr := strconv.ParseFloat(string(text), 64)
-			if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<63 {
-				return 0, &TypeError{Msg: fmt.Sprintf("cannot use number %s as %s", text, t)}
-			}
-			n = int64(f)
+		// JavaScript numbers are doubles: accept 1.0 or 1e3 when integral.
+		var f float64
+		integral := func() bool {
+			var ferr error
+			f, ferr = strconv.ParseFloat(string(text), 64)
+			return ferr == nil && f == math.Trunc(f)
 		}
 		switch t.Kind() {
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			n, err := strconv.ParseInt(string(text), 10, 64)
+			if err != nil {
+				if !integral() {
+					return 0, &TypeError{Msg: fmt.Sprintf("cannot use number %s as %s", text, t)}
+				}
+				if f < -(1<<63) || f >= 1<<63 {
+					return 0, &TypeError{Msg: fmt.Sprintf("number %s overflows %s", text, t)}
+				}
+				n = int64(f)
+			}
 			if v.OverflowInt(n) {
 				return 0, &TypeError{Msg: fmt.Sprintf("number %s overflows %s", text, t)}
 			}
 			v.SetInt(n)
 		default:
-			if n < 0 || v.OverflowUint(uint64(n)) {
+			n, err := strconv.ParseUint(string(text), 10, 64)
+			if err != nil {
+				if !integral() {
+					return 0, &TypeError{Msg: fmt.Sprintf("cannot use number %s as %s", text, t)}
+				}
+				if f < 0 || f >= 1<<64 {
+					return 0, &TypeError{Msg: fmt.Sprintf("number %s out of range for %s", text, t)}
+				}
+				n = uint64(f)
+			}
+			if v.OverflowUint(n) {
 				return 0, &TypeError{Msg: fmt.Sprintf("number %s out of range for %s", text, t)}
 			}
-			v.SetUint(uint64(n))
+			v.SetUint(n)
 		}
 		return end, nil
 	}
@@ -291,6 +334,14 @@ func members(data []byte, i int, fn func(key []byte, escaped bool, vi int) (int,
 // Members calls fn with each member of the valid JSON object at data[i]:
 // its decoded key and the raw value.
 func Members(data []byte, i int, fn func(key string, value []byte) error) error {
+	return MemberSpans(data, i, func(key string, start, end int) error {
+		return fn(key, data[start:end:end])
+	})
+}
+
+// MemberSpans is Members with the [start,end) offsets of each value in data
+// instead of its text.
+func MemberSpans(data []byte, i int, fn func(key string, start, end int) error) error {
 	i = SkipSpace(data, i)
 	if i >= len(data) || data[i] != '{' {
 		return &TypeError{Msg: "not a JSON object"}
@@ -301,7 +352,7 @@ func Members(data []byte, i int, fn func(key string, value []byte) error) error 
 		if escaped {
 			k, _ = decodeString(data, keyStart(data, key))
 		}
-		return end, fn(k, data[vi:end:end])
+		return end, fn(k, vi, end)
 	})
 	return err
 }
@@ -316,7 +367,8 @@ func decodeStruct(t reflect.Type) decoderFunc {
 	if si.unknown != nil {
 		unknownElem = t.FieldByIndex(si.unknown).Type.Elem()
 	}
-	return func(data []byte, i int, v reflect.Value) (int, error) {
+	return func(d *decState, i int, v reflect.Value) (int, error) {
+		data := d.data
 		switch data[i] {
 		case 'n':
 			return i + 4, nil
@@ -339,14 +391,14 @@ func decodeStruct(t reflect.Type) decoderFunc {
 						m.Set(reflect.MakeMap(m.Type()))
 					}
 					ev := reflect.New(unknownElem).Elem()
-					if _, err := typeDecoder(unknownElem)(data, vi, ev); err != nil {
+					if _, err := typeDecoder(unknownElem)(d, vi, ev); err != nil {
 						return 0, prefix(err, string(name), false)
 					}
-					m.SetMapIndex(reflect.ValueOf(string(name)), ev)
+					m.SetMapIndex(reflect.ValueOf(string(name)).Convert(m.Type().Key()), ev)
 				}
 				return end, nil
 			}
-			end, err := decs[fi](data, vi, v.FieldByIndex(si.fields[fi].index))
+			end, err := decs[fi](d, vi, v.FieldByIndex(si.fields[fi].index))
 			if err != nil {
 				return 0, prefix(err, si.fields[fi].name, false)
 			}
@@ -362,7 +414,8 @@ func keyStart(data, key []byte) int {
 
 func decodeMap(t reflect.Type) decoderFunc {
 	elem := typeDecoder(t.Elem())
-	return func(data []byte, i int, v reflect.Value) (int, error) {
+	return func(d *decState, i int, v reflect.Value) (int, error) {
+		data := d.data
 		switch data[i] {
 		case 'n':
 			v.SetZero()
@@ -380,7 +433,7 @@ func decodeMap(t reflect.Type) decoderFunc {
 				k, _ = decodeString(data, keyStart(data, key))
 			}
 			ev := reflect.New(t.Elem()).Elem()
-			end, err := elem(data, vi, ev)
+			end, err := elem(d, vi, ev)
 			if err != nil {
 				return 0, prefix(err, k, false)
 			}
@@ -417,7 +470,8 @@ func Elements(data []byte, i int, spans []int) ([]int, int) {
 func decodeSlice(t reflect.Type) decoderFunc {
 	elemT := t.Elem()
 	raw := IsRaw(elemT)
-	return func(data []byte, i int, v reflect.Value) (int, error) {
+	return func(d *decState, i int, v reflect.Value) (int, error) {
+		data := d.data
 		switch data[i] {
 		case 'n':
 			v.SetZero()
@@ -425,6 +479,16 @@ func decodeSlice(t reflect.Type) decoderFunc {
 		case '[':
 		default:
 			return 0, mismatch(data[i], t)
+		}
+		if spans, end := d.index.spansAt(data, i); spans != nil && raw {
+			n := len(spans) / 2
+			s := reflect.MakeSlice(t, n, n)
+			for k := range n {
+				a, b := spans[2*k], spans[2*k+1]
+				s.Index(k).SetBytes(data[a:b:b])
+			}
+			v.Set(s)
+			return end, nil
 		}
 		sp := spanPool.Get().(*[]int)
 		spans, end := Elements(data, i, (*sp)[:0])
@@ -439,7 +503,7 @@ func decodeSlice(t reflect.Type) decoderFunc {
 		} else {
 			elem := typeDecoder(elemT)
 			for k := range n {
-				if _, err = elem(data, spans[2*k], s.Index(k)); err != nil {
+				if _, err = elem(d, spans[2*k], s.Index(k)); err != nil {
 					err = prefix(err, "["+strconv.Itoa(k)+"]", true)
 					break
 				}

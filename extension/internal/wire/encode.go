@@ -24,17 +24,28 @@ func unsupported(format string, args ...any) error {
 	return &UnsupportedError{Msg: fmt.Sprintf(format, args...)}
 }
 
-type encoderFunc func(buf []byte, v reflect.Value, depth int) ([]byte, error)
+type encoderFunc func(e *encState, buf []byte, v reflect.Value, depth int) ([]byte, error)
+
+// encState carries what one encoding needs besides the value: the index of
+// input text known to be valid, whose elements are copied without a scan.
+type encState struct {
+	trusted *Index
+}
 
 var encoderCache sync.Map // reflect.Type -> encoderFunc
 
 // Append appends the JSON encoding of v to buf. A nil v appends "null".
-func Append(buf []byte, v any) ([]byte, error) {
+func Append(buf []byte, v any) ([]byte, error) { return AppendIndexed(buf, v, nil) }
+
+// AppendIndexed is Append where raw values that are exactly elements indexed
+// by trusted (records passed through from validated options) are copied
+// without being validated again.
+func AppendIndexed(buf []byte, v any, trusted *Index) ([]byte, error) {
 	if v == nil {
 		return append(buf, "null"...), nil
 	}
 	rv := reflect.ValueOf(v)
-	return typeEncoder(rv.Type())(buf, rv, 0)
+	return typeEncoder(rv.Type())(&encState{trusted: trusted}, buf, rv, 0)
 }
 
 func typeEncoder(t reflect.Type) encoderFunc {
@@ -47,9 +58,9 @@ func typeEncoder(t reflect.Type) encoderFunc {
 		f  encoderFunc
 	)
 	wg.Add(1)
-	fi, loaded := encoderCache.LoadOrStore(t, encoderFunc(func(buf []byte, v reflect.Value, depth int) ([]byte, error) {
+	fi, loaded := encoderCache.LoadOrStore(t, encoderFunc(func(e *encState, buf []byte, v reflect.Value, depth int) ([]byte, error) {
 		wg.Wait()
-		return f(buf, v, depth)
+		return f(e, buf, v, depth)
 	}))
 	if loaded {
 		return fi.(encoderFunc)
@@ -66,6 +77,8 @@ func newEncoder(t reflect.Type) encoderFunc {
 		return encodeRaw
 	case t == timeType:
 		return encodeTime
+	case t.Kind() == reflect.Pointer && t.Elem() == timeType:
+		return encodePointer(t) // not (*time.Time).MarshalJSON, which is not toISOString
 	case t.Implements(marshalerType):
 		return encodeMarshaler
 	case t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(marshalerType):
@@ -79,26 +92,32 @@ func newEncoder(t reflect.Type) encoderFunc {
 func newEncoderNoMarshal(t reflect.Type) encoderFunc {
 	switch t.Kind() {
 	case reflect.Bool:
-		return func(buf []byte, v reflect.Value, _ int) ([]byte, error) {
+		return func(e *encState, buf []byte, v reflect.Value, _ int) ([]byte, error) {
 			return strconv.AppendBool(buf, v.Bool()), nil
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return func(buf []byte, v reflect.Value, _ int) ([]byte, error) {
+		return func(e *encState, buf []byte, v reflect.Value, _ int) ([]byte, error) {
 			return strconv.AppendInt(buf, v.Int(), 10), nil
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return func(buf []byte, v reflect.Value, _ int) ([]byte, error) {
+		return func(e *encState, buf []byte, v reflect.Value, _ int) ([]byte, error) {
 			return strconv.AppendUint(buf, v.Uint(), 10), nil
 		}
 	case reflect.Float32:
-		return func(buf []byte, v reflect.Value, _ int) ([]byte, error) { return AppendFloat(buf, v.Float(), 32) }
+		return func(e *encState, buf []byte, v reflect.Value, _ int) ([]byte, error) {
+			return AppendFloat(buf, v.Float(), 32)
+		}
 	case reflect.Float64:
-		return func(buf []byte, v reflect.Value, _ int) ([]byte, error) { return AppendFloat(buf, v.Float(), 64) }
+		return func(e *encState, buf []byte, v reflect.Value, _ int) ([]byte, error) {
+			return AppendFloat(buf, v.Float(), 64)
+		}
 	case reflect.String:
 		if t == reflect.TypeFor[json.Number]() {
 			return encodeNumber
 		}
-		return func(buf []byte, v reflect.Value, _ int) ([]byte, error) { return appendString(buf, v.String()), nil }
+		return func(e *encState, buf []byte, v reflect.Value, _ int) ([]byte, error) {
+			return appendString(buf, v.String()), nil
+		}
 	case reflect.Interface:
 		return encodeInterface
 	case reflect.Pointer:
@@ -115,11 +134,18 @@ func newEncoderNoMarshal(t reflect.Type) encoderFunc {
 	case reflect.Array:
 		return encodeArray(t)
 	}
-	return func([]byte, reflect.Value, int) ([]byte, error) { return nil, unsupported("type %s", t) }
+	return func(*encState, []byte, reflect.Value, int) ([]byte, error) { return nil, unsupported("type %s", t) }
 }
 
-func encodeRaw(buf []byte, v reflect.Value, _ int) ([]byte, error) {
-	return AppendRaw(buf, v.Bytes())
+func encodeRaw(e *encState, buf []byte, v reflect.Value, _ int) ([]byte, error) {
+	return e.appendRaw(buf, v.Bytes())
+}
+
+func (e *encState) appendRaw(buf, raw []byte) ([]byte, error) {
+	if e.trusted.isElement(raw) {
+		return append(buf, raw...), nil
+	}
+	return AppendRaw(buf, raw)
 }
 
 // AppendRaw appends raw JSON text after validating it, removing insignificant
@@ -158,11 +184,11 @@ func appendCompact(buf, raw []byte) []byte {
 	return buf
 }
 
-func encodeTime(buf []byte, v reflect.Value, _ int) ([]byte, error) {
+func encodeTime(e *encState, buf []byte, v reflect.Value, _ int) ([]byte, error) {
 	return AppendISOTime(buf, v.Interface().(timeValue))
 }
 
-func encodeMarshaler(buf []byte, v reflect.Value, depth int) ([]byte, error) {
+func encodeMarshaler(e *encState, buf []byte, v reflect.Value, depth int) ([]byte, error) {
 	if v.Kind() == reflect.Pointer && v.IsNil() {
 		return append(buf, "null"...), nil
 	}
@@ -177,15 +203,15 @@ func encodeMarshaler(buf []byte, v reflect.Value, depth int) ([]byte, error) {
 }
 
 func encodeAddrMarshaler(fallback encoderFunc) encoderFunc {
-	return func(buf []byte, v reflect.Value, depth int) ([]byte, error) {
+	return func(e *encState, buf []byte, v reflect.Value, depth int) ([]byte, error) {
 		if v.CanAddr() {
-			return encodeMarshaler(buf, v.Addr(), depth)
+			return encodeMarshaler(e, buf, v.Addr(), depth)
 		}
-		return fallback(buf, v, depth)
+		return fallback(e, buf, v, depth)
 	}
 }
 
-func encodeTextMarshaler(buf []byte, v reflect.Value, _ int) ([]byte, error) {
+func encodeTextMarshaler(e *encState, buf []byte, v reflect.Value, _ int) ([]byte, error) {
 	b, err := v.Interface().(encoding.TextMarshaler).MarshalText()
 	if err != nil {
 		return nil, unsupported("MarshalText of %s: %v", v.Type(), err)
@@ -193,7 +219,7 @@ func encodeTextMarshaler(buf []byte, v reflect.Value, _ int) ([]byte, error) {
 	return appendString(buf, string(b)), nil
 }
 
-func encodeNumber(buf []byte, v reflect.Value, _ int) ([]byte, error) {
+func encodeNumber(e *encState, buf []byte, v reflect.Value, _ int) ([]byte, error) {
 	s := v.String()
 	if s == "" {
 		s = "0"
@@ -209,24 +235,24 @@ func isNumberText(s string) bool {
 	return err == nil && end == len(s)
 }
 
-func encodeInterface(buf []byte, v reflect.Value, depth int) ([]byte, error) {
+func encodeInterface(e *encState, buf []byte, v reflect.Value, depth int) ([]byte, error) {
 	if v.IsNil() {
 		return append(buf, "null"...), nil
 	}
-	e := v.Elem()
-	return typeEncoder(e.Type())(buf, e, depth)
+	ev := v.Elem()
+	return typeEncoder(ev.Type())(e, buf, ev, depth)
 }
 
 func encodePointer(t reflect.Type) encoderFunc {
 	elem := typeEncoder(t.Elem())
-	return func(buf []byte, v reflect.Value, depth int) ([]byte, error) {
+	return func(e *encState, buf []byte, v reflect.Value, depth int) ([]byte, error) {
 		if v.IsNil() {
 			return append(buf, "null"...), nil
 		}
 		if depth++; depth > MaxDepth {
 			return nil, unsupported("cycle or nesting deeper than %d", MaxDepth)
 		}
-		return elem(buf, v.Elem(), depth)
+		return elem(e, buf, v.Elem(), depth)
 	}
 }
 
@@ -236,14 +262,14 @@ func encodeStruct(t reflect.Type) encoderFunc {
 	for i, f := range si.fields {
 		encs[i] = typeEncoder(f.typ)
 	}
-	return func(buf []byte, v reflect.Value, depth int) ([]byte, error) {
+	return func(e *encState, buf []byte, v reflect.Value, depth int) ([]byte, error) {
 		buf = append(buf, '{')
 		n := 0
 		var err error
 		for i := range si.fields {
 			f := &si.fields[i]
 			fv := v.FieldByIndex(f.index)
-			if (f.omitEmpty && isEmpty(fv)) || (f.omitZero && isZero(fv)) {
+			if (f.omitEmpty && isEmpty(fv)) || (f.omitZero && isZero(fv, f.zeroer)) {
 				continue
 			}
 			if n > 0 {
@@ -251,7 +277,7 @@ func encodeStruct(t reflect.Type) encoderFunc {
 			}
 			n++
 			buf = append(buf, f.nameJSON...)
-			if buf, err = encs[i](buf, fv, depth); err != nil {
+			if buf, err = encs[i](e, buf, fv, depth); err != nil {
 				return nil, err
 			}
 		}
@@ -271,7 +297,7 @@ func encodeStruct(t reflect.Type) encoderFunc {
 					n++
 					buf = appendString(buf, k.String())
 					buf = append(buf, ':')
-					if buf, err = enc(buf, m.MapIndex(k), depth); err != nil {
+					if buf, err = enc(e, buf, m.MapIndex(k), depth); err != nil {
 						return nil, err
 					}
 				}
@@ -303,14 +329,14 @@ func isEmpty(v reflect.Value) bool {
 	return false
 }
 
-type isZeroer interface{ IsZero() bool }
-
-func isZero(v reflect.Value) bool {
-	if z, ok := v.Interface().(isZeroer); ok {
+// isZero reports whether v is zero for omitzero: its IsZero method if it has
+// one (zeroer), else the zero value of its type.
+func isZero(v reflect.Value, zeroer bool) bool {
+	if zeroer {
 		if v.Kind() == reflect.Pointer && v.IsNil() {
 			return true
 		}
-		return z.IsZero()
+		return v.Interface().(interface{ IsZero() bool }).IsZero()
 	}
 	return v.IsZero()
 }
@@ -318,7 +344,7 @@ func isZero(v reflect.Value) bool {
 func encodeMap(t reflect.Type) encoderFunc {
 	elem := typeEncoder(t.Elem())
 	key := t.Key()
-	return func(buf []byte, v reflect.Value, depth int) ([]byte, error) {
+	return func(e *encState, buf []byte, v reflect.Value, depth int) ([]byte, error) {
 		if v.IsNil() {
 			return append(buf, "null"...), nil
 		}
@@ -341,13 +367,13 @@ func encodeMap(t reflect.Type) encoderFunc {
 		slices.SortFunc(entries, func(a, b kv) int { return cmpString(a.k, b.k) })
 		buf = append(buf, '{')
 		var err error
-		for i, e := range entries {
+		for i, kv := range entries {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = appendString(buf, e.k)
+			buf = appendString(buf, kv.k)
 			buf = append(buf, ':')
-			if buf, err = elem(buf, e.v, depth); err != nil {
+			if buf, err = elem(e, buf, kv.v, depth); err != nil {
 				return nil, err
 			}
 		}
@@ -378,7 +404,7 @@ func mapKeyString(t reflect.Type, k reflect.Value) (string, error) {
 func encodeSlice(t reflect.Type) encoderFunc {
 	elem := typeEncoder(t.Elem())
 	raw := IsRaw(t.Elem())
-	return func(buf []byte, v reflect.Value, depth int) ([]byte, error) {
+	return func(e *encState, buf []byte, v reflect.Value, depth int) ([]byte, error) {
 		if v.IsNil() {
 			return append(buf, "null"...), nil
 		}
@@ -392,9 +418,9 @@ func encodeSlice(t reflect.Type) encoderFunc {
 				buf = append(buf, ',')
 			}
 			if raw {
-				buf, err = AppendRaw(buf, v.Index(i).Bytes())
+				buf, err = e.appendRaw(buf, v.Index(i).Bytes())
 			} else {
-				buf, err = elem(buf, v.Index(i), depth)
+				buf, err = elem(e, buf, v.Index(i), depth)
 			}
 			if err != nil {
 				return nil, err
@@ -406,14 +432,14 @@ func encodeSlice(t reflect.Type) encoderFunc {
 
 func encodeArray(t reflect.Type) encoderFunc {
 	elem := typeEncoder(t.Elem())
-	return func(buf []byte, v reflect.Value, depth int) ([]byte, error) {
+	return func(e *encState, buf []byte, v reflect.Value, depth int) ([]byte, error) {
 		buf = append(buf, '[')
 		var err error
 		for i := range v.Len() {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			if buf, err = elem(buf, v.Index(i), depth); err != nil {
+			if buf, err = elem(e, buf, v.Index(i), depth); err != nil {
 				return nil, err
 			}
 		}
@@ -421,7 +447,7 @@ func encodeArray(t reflect.Type) encoderFunc {
 	}
 }
 
-func encodeBytes(buf []byte, v reflect.Value, _ int) ([]byte, error) {
+func encodeBytes(e *encState, buf []byte, v reflect.Value, _ int) ([]byte, error) {
 	if v.IsNil() {
 		return append(buf, "null"...), nil
 	}
@@ -553,4 +579,3 @@ func utf16Units(c byte) int {
 	}
 	return 2
 }
-

@@ -18,6 +18,7 @@ var (
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 	timeType          = reflect.TypeFor[time.Time]()
 	anyType           = reflect.TypeFor[any]()
+	isZeroerType      = reflect.TypeFor[interface{ IsZero() bool }]()
 )
 
 func init() { RegisterRaw(reflect.TypeFor[json.RawMessage]()) }
@@ -38,6 +39,8 @@ type field struct {
 	typ       reflect.Type
 	omitEmpty bool
 	omitZero  bool
+	zeroer    bool // typ has an IsZero method, used by omitzero
+	tagged    bool // the name comes from a json tag
 }
 
 // structInfo is the cached JSON view of a struct type.
@@ -55,6 +58,7 @@ func structInfoOf(t reflect.Type) *structInfo {
 	}
 	si := &structInfo{byName: map[string]int{}}
 	collectFields(t, nil, si)
+	si.fields = dominantFields(si.fields)
 	for i, f := range si.fields {
 		si.byName[f.name] = i
 	}
@@ -70,6 +74,7 @@ func collectFields(t reflect.Type, index []int, si *structInfo) {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
+		tagName := name
 		idx := append(append([]int(nil), index...), i)
 		if sf.Anonymous && !hasTag && sf.Type.Kind() == reflect.Struct {
 			collectFields(sf.Type, idx, si)
@@ -90,23 +95,38 @@ func collectFields(t reflect.Type, index []int, si *structInfo) {
 		if !utf8.ValidString(name) {
 			continue
 		}
-		// A name defined at a shallower depth wins, as in encoding/json.
-		dup := false
-		for _, f := range si.fields {
-			if f.name == name {
-				dup = true
-			}
-		}
-		if dup {
-			continue
-		}
 		nj := appendString(nil, name)
 		nj = append(nj, ':')
 		si.fields = append(si.fields, field{
 			name: name, nameJSON: nj, index: idx, typ: sf.Type,
 			omitEmpty: hasOpt(opts, "omitempty"), omitZero: hasOpt(opts, "omitzero"),
+			zeroer: sf.Type.Implements(isZeroerType),
+			tagged: hasTag && tagName != "",
 		})
 	}
+}
+
+// dominantFields resolves name conflicts as encoding/json does: the field at
+// the shallowest depth wins, a tagged one over an untagged one at the same
+// depth; names still ambiguous are dropped. The order is kept.
+func dominantFields(all []field) []field {
+	fields := all[:0:0]
+	for i, f := range all {
+		keep := true
+		for j, o := range all {
+			if i == j || o.name != f.name {
+				continue
+			}
+			if d, od := len(f.index), len(o.index); od < d || od == d && (o.tagged || !f.tagged) {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			fields = append(fields, f)
+		}
+	}
+	return fields
 }
 
 func hasOpt(opts, want string) bool {

@@ -315,7 +315,7 @@ func skipString(b []byte, i int) int {
 			x := binary.LittleEndian.Uint64(b[i:])
 			q := x ^ (lsb * '"')
 			s := x ^ (lsb * '\\')
-			if m := ((q - lsb) &^ q | (s-lsb)&^s) & msb; m != 0 {
+			if m := ((q-lsb)&^q | (s-lsb)&^s) & msb; m != 0 {
 				i += bitsTrailing(m) >> 3
 				break
 			}
