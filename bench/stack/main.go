@@ -78,11 +78,6 @@ func preMap(_ context.Context, o *extension.PreMapOptions) ([]extension.RecordRe
 	return out, nil
 }
 
-// order is the part of a record postMap reads.
-type order struct {
-	Lines any `json:"lines"`
-}
-
 // postMap sets total = the left-to-right sum of the numeric lines[].amount.
 func postMap(_ context.Context, o *extension.PostMapOptions) ([]extension.RecordResult, error) {
 	out := make([]extension.RecordResult, len(o.PostMapData))
