@@ -72,12 +72,18 @@ const maxPooledBuffer = 16 << 20
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// callState is what a Function needs to run.
+// callState is what a Function needs to run, and how its outcome comes back.
 type callState struct {
 	ctx     context.Context
 	options []byte      // valid JSON
 	index   *wire.Index // of options' top-level arrays, or nil
+	fn      Function
+	limit   int64
+	done    chan outcome // buffered: the runner never blocks
 }
+
+// callPool recycles call states whose runner has finished.
+var callPool = sync.Pool{New: func() any { return &callState{done: make(chan outcome, 1)} }}
 
 type ctxKey struct{}
 
@@ -150,17 +156,24 @@ func (x *Extension) Call(ctx context.Context, env *Envelope) (*Result, error) {
 	if limit == 0 && !env.limitZero {
 		limit = DefaultMaxResponseSize
 	}
-	cs := &callState{ctx: context.WithValue(ctx, ctxKey{}, env), options: env.Options, index: env.index}
+	cs := callPool.Get().(*callState)
+	cs.ctx, cs.options, cs.index, cs.fn, cs.limit = context.WithValue(ctx, ctxKey{}, env), env.Options, env.index, fn, limit
 	if ctx.Done() == nil {
-		o := x.run(fn, cs, limit)
+		o := x.run(cs)
+		cs.release()
+		env.index.Release()
+		env.index = nil
 		return o.res, o.err
 	}
-	done := make(chan outcome, 1)
-	go func() { done <- x.run(fn, cs, limit) }()
+	go x.runAsync(cs)
 	select {
-	case o := <-done:
+	case o := <-cs.done:
+		cs.release()
+		env.index.Release() // the function and the encoder are done with it
+		env.index = nil
 		return o.res, o.err
 	case <-ctx.Done():
+		// The runner still holds cs: it is left to the garbage collector.
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, callError(Error{CodeTimeout, "The extension function did not return before the call's deadline."})
 		}
@@ -173,8 +186,17 @@ type outcome struct {
 	err error
 }
 
-// run invokes fn, turning a panic into a 422, and encodes and checks the result.
-func (x *Extension) run(fn Function, cs *callState, limit int64) (o outcome) {
+func (cs *callState) release() {
+	cs.ctx, cs.options, cs.index, cs.fn = nil, nil, nil, nil
+	callPool.Put(cs)
+}
+
+func (x *Extension) runAsync(cs *callState) { cs.done <- x.run(cs) }
+
+// run invokes the function, turning a panic into a 422, and encodes and
+// checks the result.
+func (x *Extension) run(cs *callState) (o outcome) {
+	limit := cs.limit
 	defer func() {
 		if p := recover(); p != nil {
 			x.log.ErrorContext(cs.ctx, "extension function panicked",
@@ -182,7 +204,7 @@ func (x *Extension) run(fn Function, cs *callState, limit int64) (o outcome) {
 			o = outcome{err: callError(Error{CodePanic, fmt.Sprintf("The extension function panicked: %v", p)})}
 		}
 	}()
-	v, err := fn.invoke(cs)
+	v, err := cs.fn.invoke(cs)
 	if err != nil {
 		if oe, ok := err.(*optionsError); ok {
 			return outcome{err: callError(Error{CodeInvalidFunctionOptions, "Function options could not be decoded: " + oe.err.Error()})}
@@ -196,6 +218,11 @@ func (x *Extension) run(fn Function, cs *callState, limit int64) (o outcome) {
 		return outcome{res: &Result{}}
 	}
 	bp := bufPool.Get().(*[]byte)
+	// Most results are about as large as the options (pages passed on):
+	// size the buffer once instead of growing it step by step.
+	if hint := len(cs.options) + 512; cap(*bp) < hint {
+		*bp = make([]byte, 0, hint)
+	}
 	b, err := wire.AppendIndexed((*bp)[:0], v, cs.index)
 	if err != nil {
 		bufPool.Put(bp)

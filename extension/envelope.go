@@ -70,9 +70,11 @@ func ParseEnvelope(body []byte) (*Envelope, error) {
 		return nil, errNotObject
 	}
 	var s wire.Scanner
-	end, err := s.Object(body, i, 0, func(rawKey []byte, vi int) (int, error) {
-		key := wire.KeyString(body, rawKey)
-		if key == "options" && body[vi] == '{' {
+	end, err := s.Object(body, i, 0, func(key []byte, vi int) (int, error) {
+		if bytes.IndexByte(key, '\\') >= 0 {
+			key = []byte(wire.KeyString(body, key))
+		}
+		if string(key) == "options" && body[vi] == '{' {
 			meta, idx, n, err := scanOptions(body[vi:])
 			if err != nil {
 				return 0, err
@@ -104,8 +106,8 @@ func ParseEnvelope(body []byte) (*Envelope, error) {
 }
 
 // set applies one member of the wire envelope with JavaScript truthiness.
-func (env *Envelope) set(key string, v []byte) {
-	switch key {
+func (env *Envelope) set(key, v []byte) {
+	switch string(key) {
 	case "diy":
 		env.DIY = truthy(v)
 	case "_connectorId":
@@ -198,13 +200,7 @@ func jsString(v []byte) string {
 	return string(v)
 }
 
-func decodeJSONString(v []byte) string {
-	var s string
-	if err := wire.Unmarshal(v, &s, true); err != nil {
-		return ""
-	}
-	return s
-}
+func decodeJSONString(v []byte) string { return wire.DecodeString(v) }
 
 // maxSize applies PROTOCOL §2.4: falsy → default (0), numbers and numeric
 // strings are limits, anything else never triggers. zero reports a truthy
@@ -234,8 +230,8 @@ func maxSize(v []byte) (limit int64, zero bool) {
 
 // collect records the ids logged per call (PROTOCOL §2.7) from one
 // top-level member of the options.
-func (m *optionsMeta) collect(key string, v []byte) {
-	switch key {
+func (m *optionsMeta) collect(key, v []byte) {
+	switch string(key) {
 	case "_integrationId":
 		m.integrationID = jsString(v)
 	case "_flowId":

@@ -2,8 +2,8 @@ package extensionhttp
 
 import (
 	"bytes"
-	"compress/flate"
 	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -109,6 +109,7 @@ func (h *Handler) openConnections(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Info("noOfOpenConnections", attrs...)
 	w.Header()["Content-Length"] = []string{strconv.Itoa(len(strconv.FormatInt(n, 10)))}
+	w.Header()["Content-Type"] = nil // as res.end: no Content-Type (not even a sniffed one)
 	w.WriteHeader(http.StatusOK)
 	io.WriteString(w, strconv.FormatInt(n, 10))
 }
@@ -176,7 +177,8 @@ func (h *Handler) function(w *statusRecorder, r *http.Request) (reqID, traceID s
 	defer cancel()
 
 	var hb *heartbeat
-	if h.cfg.HeartbeatAfter > 0 && h.cfg.HeartbeatAfter < timeout {
+	// No 1xx to HTTP/1.0 clients (RFC 9110 §15.2).
+	if h.cfg.HeartbeatAfter > 0 && h.cfg.HeartbeatAfter < timeout && r.ProtoAtLeast(1, 1) {
 		hb = startHeartbeat(w, h.cfg.HeartbeatAfter)
 	}
 	res, err := h.x.Call(ctx, env)
@@ -236,8 +238,12 @@ func (h *Handler) readBody(r *http.Request) ([]byte, *httpError) {
 			return nil, &httpError{http.StatusBadRequest, extension.Error{Code: "invalid_encoding", Message: "invalid gzip body: " + err.Error()}}
 		}
 		src = zr
-	case "deflate":
-		src = flate.NewReader(r.Body)
+	case "deflate": // zlib format, as HTTP and body-parser (zlib.createInflate) define it
+		zr, err := zlib.NewReader(r.Body)
+		if err != nil {
+			return nil, &httpError{http.StatusBadRequest, extension.Error{Code: "invalid_encoding", Message: "invalid deflate body: " + err.Error()}}
+		}
+		src = zr
 	default:
 		return nil, &httpError{http.StatusUnsupportedMediaType, extension.Error{Code: "encoding_unsupported", Message: `unsupported content encoding "` + encoding + `"`}}
 	}
@@ -268,6 +274,9 @@ func isJSON(ct string) bool {
 }
 
 func charset(ct string) string {
+	if !strings.Contains(ct, ";") {
+		return ""
+	}
 	_, params, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return ""
@@ -299,8 +308,12 @@ func (h *Handler) authorized(r *http.Request, env *extension.Envelope) bool {
 		token = tok
 	} else if env.AccessToken != "" {
 		token = env.AccessToken
-	} else if strings.Contains(r.URL.RawQuery, "access_token") {
-		token = r.URL.Query().Get("access_token")
+	} else if r.URL.RawQuery != "" {
+		// Express's query parser makes a repeated key an array, which never
+		// equals the token.
+		if v := r.URL.Query()["access_token"]; len(v) == 1 {
+			token = v[0]
+		}
 	}
 	return h.matches(token)
 }
@@ -333,7 +346,9 @@ func (h *Handler) newReqID() string {
 func writeBody(w http.ResponseWriter, status int, ct []string, body []byte) {
 	hdr := w.Header()
 	hdr["Content-Type"] = ct
-	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if len(body) > 2048 || len(body) == 0 { // net/http counts smaller bodies itself
+		hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
 	w.WriteHeader(status)
 	w.Write(body)
 }
@@ -376,8 +391,9 @@ func startHeartbeat(w http.ResponseWriter, after time.Duration) *heartbeat {
 		if hb.done {
 			return
 		}
+		// WriteHeader flushes a 1xx response itself. Do not call Flush: on a
+		// response whose final header is not yet written it commits a 200.
 		w.WriteHeader(http.StatusProcessing)
-		http.NewResponseController(w).Flush()
 	})
 	return hb
 }

@@ -26,7 +26,7 @@
 // Build it as the bootstrap of an OS-only runtime (provided.al2023), zip it
 // and upload it with a handler name of your choice (it is not used):
 //
-//	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -o bootstrap .
+//	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -o bootstrap .   # GOARCH=amd64 for x86_64
 //	zip function.zip bootstrap
 //
 // (The lambda.norpc build tag that aws-lambda-go programs use is not needed.)

@@ -74,7 +74,7 @@ func connectorsConfig() extension.Config {
 }
 
 // startLoop runs Start for cfg against a fake Runtime API until the test ends.
-func startLoop(t *testing.T, cfg extension.Config, timeout time.Duration) *extensiontest.Server {
+func startLoop(t *testing.T, cfg extension.Config, timeout time.Duration) *extensiontest.RuntimeServer {
 	t.Helper()
 	rt := extensiontest.StartRuntime(t)
 	rt.Timeout = timeout
@@ -410,4 +410,12 @@ func TestEndToEnd(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("bootstrap exits", func(t *testing.T) {
+		rt := extensiontest.StartBinary(t, bin, extensionlambda.EnvRuntimeAPI+"=")
+		_, err := rt.Invoke(t.Context(), extensiontest.ClientContext(extensiontest.DIY("ping")), []byte(`{}`))
+		if err == nil || !strings.Contains(err.Error(), "exited") {
+			t.Errorf("Invoke = %v, want an error saying the bootstrap exited", err)
+		}
+	})
 }

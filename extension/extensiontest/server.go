@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// Server is a Runtime served on a loopback port for the duration of a test.
-type Server struct {
+// RuntimeServer is a Runtime served on a loopback port for the duration of a test.
+type RuntimeServer struct {
 	*Runtime
 	// Addr is the host:port of the Runtime API, the value of
 	// AWS_LAMBDA_RUNTIME_API (or of extensionlambda.WithRuntimeAPI).
@@ -22,13 +22,13 @@ type Server struct {
 
 // StartRuntime serves a new Runtime on 127.0.0.1 until the test ends; the
 // Runtime is then stopped and its server closed.
-func StartRuntime(t testing.TB) *Server {
+func StartRuntime(t testing.TB) *RuntimeServer {
 	t.Helper()
 	rt := NewRuntime()
 	srv := httptest.NewServer(rt)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { rt.Stop(nil) })
-	return &Server{Runtime: rt, Addr: srv.Listener.Addr().String()}
+	return &RuntimeServer{Runtime: rt, Addr: srv.Listener.Addr().String()}
 }
 
 // StartBinary starts the Lambda bootstrap binary at path against a new
@@ -37,7 +37,7 @@ func StartRuntime(t testing.TB) *Server {
 // the test log. The process is killed when the test ends; if it exits
 // before, the Runtime is stopped and Invoke returns an error saying how it
 // exited. StartBinary fails the test if the binary cannot be started.
-func StartBinary(t testing.TB, path string, env ...string) *Server {
+func StartBinary(t testing.TB, path string, env ...string) *RuntimeServer {
 	t.Helper()
 	s := StartRuntime(t)
 	cmd := exec.Command(path)

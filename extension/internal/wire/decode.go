@@ -35,7 +35,7 @@ func prefix(err error, seg string, index bool) error {
 	switch {
 	case te.Path == "":
 		te.Path = seg
-	case index || te.Path[0] == '[':
+	case te.Path[0] == '[': // "[3]" + "[1]", "data" + "[3].amount"
 		te.Path = seg + te.Path
 	default:
 		te.Path = seg + "." + te.Path
@@ -131,7 +131,7 @@ func newDecoder(t reflect.Type) decoderFunc {
 	switch {
 	case IsRaw(t):
 		return decodeRaw
-	case t == timeType:
+	case t == timeType, t == reflect.TypeFor[json.Number]():
 		return decodeFallback
 	case reflect.PointerTo(t).Implements(unmarshalerType):
 		return decodeUnmarshaler
@@ -173,7 +173,10 @@ func newDecoder(t reflect.Type) decoderFunc {
 		if t.NumMethod() == 0 {
 			return func(d *decState, i int, v reflect.Value) (int, error) {
 				data := d.data
-				x, end := decodeAny(data, i)
+				x, end, err := decodeAny(data, i)
+				if err != nil {
+					return 0, err
+				}
 				if x == nil {
 					v.SetZero()
 				} else {
@@ -480,7 +483,7 @@ func decodeSlice(t reflect.Type) decoderFunc {
 		default:
 			return 0, mismatch(data[i], t)
 		}
-		if spans, end := d.index.spansAt(data, i); spans != nil && raw {
+		if spans, end, ok := d.index.spansAt(data, i); ok && raw {
 			n := len(spans) / 2
 			s := reflect.MakeSlice(t, n, n)
 			for k := range n {
@@ -517,6 +520,15 @@ func decodeSlice(t reflect.Type) decoderFunc {
 		v.Set(s)
 		return end, nil
 	}
+}
+
+// DecodeString decodes a valid JSON string literal (with its quotes).
+func DecodeString(lit []byte) string {
+	body := lit[1 : len(lit)-1]
+	if bytes.IndexByte(body, '\\') < 0 {
+		return string(body)
+	}
+	return unescape(body)
 }
 
 // decodeString decodes the valid JSON string whose opening quote is at
@@ -590,46 +602,56 @@ func hex4(b []byte) rune {
 
 // decodeAny decodes the valid JSON value at data[i] into the generic Go form
 // encoding/json uses: map[string]any, []any, float64, string, bool or nil.
-func decodeAny(data []byte, i int) (any, int) {
+func decodeAny(data []byte, i int) (any, int, error) {
 	switch c := data[i]; c {
 	case '"':
-		return decodeString(data, i)
+		s, end := decodeString(data, i)
+		return s, end, nil
 	case 't':
-		return true, i + 4
+		return true, i + 4, nil
 	case 'f':
-		return false, i + 5
+		return false, i + 5, nil
 	case 'n':
-		return nil, i + 4
+		return nil, i + 4, nil
 	case '{':
 		m := map[string]any{}
-		end, _ := members(data, i, func(key []byte, escaped bool, vi int) (int, error) {
+		end, err := members(data, i, func(key []byte, escaped bool, vi int) (int, error) {
 			k := string(key)
 			if escaped {
 				k, _ = decodeString(data, keyStart(data, key))
 			}
-			x, end := decodeAny(data, vi)
+			x, end, err := decodeAny(data, vi)
+			if err != nil {
+				return 0, prefix(err, k, false)
+			}
 			m[k] = x
 			return end, nil
 		})
-		return m, end
+		return m, end, err
 	case '[':
 		a := []any{}
 		i = SkipSpace(data, i+1)
 		if data[i] == ']' {
-			return a, i + 1
+			return a, i + 1, nil
 		}
 		for {
-			x, end := decodeAny(data, i)
+			x, end, err := decodeAny(data, i)
+			if err != nil {
+				return nil, 0, prefix(err, "["+strconv.Itoa(len(a))+"]", true)
+			}
 			a = append(a, x)
 			i = SkipSpace(data, end)
 			if data[i] == ']' {
-				return a, i + 1
+				return a, i + 1, nil
 			}
 			i = SkipSpace(data, i+1)
 		}
 	default:
 		end, _ := number(data, i)
-		f, _ := strconv.ParseFloat(string(data[i:end]), 64)
-		return f, end
+		f, err := strconv.ParseFloat(string(data[i:end]), 64)
+		if err != nil { // ±Inf has no JSON form: refuse it as encoding/json does
+			return nil, 0, &TypeError{Msg: fmt.Sprintf("number %s out of range for float64", data[i:end])}
+		}
+		return f, end, nil
 	}
 }

@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"sort"
+	"sync"
 	"unsafe"
 )
 
@@ -14,19 +15,36 @@ import (
 type Index struct {
 	base   []byte
 	arrays []arraySpans
+	arena  *[]int // backing store of every array's spans, pooled
 }
 
 type arraySpans struct {
 	start, end int
 	spans      []int // [start0, end0, start1, end1, …]
 	spaced     bool  // the array's text holds insignificant whitespace
+	from, to   int   // spans is (*arena)[from:to]
+}
+
+var arenaPool = sync.Pool{New: func() any { s := make([]int, 0, 1024); return &s }}
+
+// Release returns the index's storage for reuse; the index must not be used
+// afterwards. Calling it is optional.
+func (x *Index) Release() {
+	if x == nil || x.arena == nil {
+		return
+	}
+	if cap(*x.arena) <= 1<<20 {
+		*x.arena = (*x.arena)[:0]
+		arenaPool.Put(x.arena)
+	}
+	*x = Index{}
 }
 
 // ScanObject validates the JSON object at b (whole slice, optionally with
 // surrounding whitespace) and calls fn for each top-level member with its
-// decoded key and raw value. It returns an Index of the object's top-level
+// raw key (the text between the quotes; see KeyString) and raw value. It returns an Index of the object's top-level
 // arrays. fn may be nil.
-func ScanObject(b []byte, fn func(key string, value []byte)) (*Index, error) {
+func ScanObject(b []byte, fn func(key, value []byte)) (*Index, error) {
 	i := SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		if _, err := Valid(b); err != nil {
@@ -57,32 +75,37 @@ func ScanObject(b []byte, fn func(key string, value []byte)) (*Index, error) {
 // ScanObjectPrefix is ScanObject for the object that starts at b[0] and may
 // be followed by more text: it returns the index (whose text is b[:end]) and
 // end, the offset past the object.
-func ScanObjectPrefix(b []byte, fn func(key string, value []byte)) (*Index, int, error) {
+func ScanObjectPrefix(b []byte, fn func(key, value []byte)) (*Index, int, error) {
 	var s Scanner
-	idx := &Index{}
+	idx := &Index{arena: arenaPool.Get().(*[]int)}
 	end, err := s.Object(b, 0, 0, func(key []byte, vi int) (int, error) {
 		var end int
 		var err error
 		if b[vi] == '[' {
-			a := arraySpans{start: vi}
+			a := arraySpans{start: vi, from: len(*idx.arena)}
 			sub := Scanner{}
-			a.spans, end, err = sub.Array(b, vi, 1, nil)
+			*idx.arena, end, err = sub.Array(b, vi, 1, *idx.arena)
 			if err != nil {
 				return 0, err
 			}
-			a.end, a.spaced = end, sub.Spaced
+			a.end, a.spaced, a.to = end, sub.Spaced, len(*idx.arena)
 			s.Spaced = s.Spaced || sub.Spaced
 			idx.arrays = append(idx.arrays, a)
 		} else if end, err = s.Value(b, vi, 1); err != nil {
 			return 0, err
 		}
 		if fn != nil {
-			fn(keyString(b, key), b[vi:end:end])
+			fn(key, b[vi:end:end])
 		}
 		return end, nil
 	})
 	if err != nil {
+		idx.Release()
 		return nil, 0, err
+	}
+	for k := range idx.arrays {
+		a := &idx.arrays[k]
+		a.spans = (*idx.arena)[a.from:a.to:a.to]
 	}
 	idx.base = b[:end:end]
 	return idx, end, nil
@@ -175,19 +198,16 @@ func (s *Scanner) Array(b []byte, i, depth int, spans []int) ([]int, int, error)
 
 // spansAt returns the element spans of the indexed array starting at offset
 // start of data, if data is the indexed text, and the offset past the array.
-func (x *Index) spansAt(data []byte, start int) ([]int, int) {
+func (x *Index) spansAt(data []byte, start int) ([]int, int, bool) {
 	if x == nil || !sameText(x.base, data) {
-		return nil, 0
+		return nil, 0, false
 	}
 	for k := range x.arrays {
 		if a := &x.arrays[k]; a.start == start {
-			if a.spans == nil {
-				return []int{}, a.end
-			}
-			return a.spans, a.end
+			return a.spans, a.end, true
 		}
 	}
-	return nil, 0
+	return nil, 0, false
 }
 
 // isElement reports whether raw is exactly one compact element of an indexed
