@@ -31,7 +31,9 @@ type Envelope struct {
 	// Options are the function options, passed to the function; nil (or a
 	// JavaScript-falsy JSON value) means none were provided.
 	Options json.RawMessage `json:"options,omitzero"`
-	// AccessToken is the system token when sent in the body.
+	// AccessToken is the system token when sent in the body. A truthy
+	// access_token that is not a string leaves it empty but still counts as
+	// sent (see BodyToken).
 	AccessToken string `json:"access_token,omitzero"`
 	// TraceID and ReqID are set by the transport (the traceid header and a
 	// generated request id) and appear in the call's log line.
@@ -39,6 +41,7 @@ type Envelope struct {
 	ReqID   string `json:"-"`
 
 	functionNotString bool        // "function" was truthy but not a string
+	accessTokenSent   bool        // "access_token" was truthy
 	limitZero         bool        // maxResponseSize was a truthy value equal to 0, such as "0"
 	optionsChecked    bool        // Options were validated and meta filled
 	meta              optionsMeta // ids for the call's log line
@@ -105,6 +108,13 @@ func ParseEnvelope(body []byte) (*Envelope, error) {
 	return env, nil
 }
 
+// BodyToken returns the access_token sent in the body and whether one was
+// sent (JavaScript-truthy). A token sent as a non-string value is sent but
+// empty, so it matches no system token, as Node's strict comparison.
+func (env *Envelope) BodyToken() (token string, sent bool) {
+	return env.AccessToken, env.accessTokenSent || env.AccessToken != ""
+}
+
 // set applies one member of the wire envelope with JavaScript truthiness.
 func (env *Envelope) set(key, v []byte) {
 	switch string(key) {
@@ -131,13 +141,9 @@ func (env *Envelope) set(key, v []byte) {
 	case "maxResponseSize":
 		env.MaxResponseSize, env.limitZero = maxSize(v)
 	case "access_token":
-		env.AccessToken = ""
-		if truthy(v) {
-			if v[0] == '"' {
-				env.AccessToken = decodeJSONString(v)
-			} else {
-				env.AccessToken = string(v)
-			}
+		env.AccessToken, env.accessTokenSent = "", truthy(v)
+		if env.accessTokenSent && v[0] == '"' {
+			env.AccessToken = decodeJSONString(v)
 		}
 	}
 }

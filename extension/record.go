@@ -3,6 +3,7 @@ package extension
 import (
 	"bytes"
 	"reflect"
+	"slices"
 
 	"github.com/hookstack/hookstack/extension/internal/wire"
 )
@@ -17,19 +18,23 @@ func init() { wire.RegisterRaw(reflect.TypeFor[Record]()) }
 // A Record in options is valid only during the call; Clone it to keep it.
 type Record []byte
 
-// NewRecord encodes v (a struct, map, …) as a Record.
+// NewRecord encodes v (a struct, map, …) as a Record. It returns an error for
+// values with no JSON form (NaN, channels, cycles, …).
 func NewRecord(v any) (Record, error) {
-	b, err := wire.Append(nil, v)
+	b, err := wire.Append(make([]byte, 0, 256), v)
 	if err != nil {
 		return nil, err
 	}
-	return Record(b), nil
+	return Record(seal(b)), nil
 }
+
+// seal marks SDK-built JSON so that sending it needs no second validation.
+func seal(b []byte) []byte { return wire.Seal(slices.Grow(b, wire.SealSize)) }
 
 // Decode decodes the record into v, a non-nil pointer, following
 // encoding/json's rules for struct tags and types; members that v has no
-// field for are skipped without being decoded. It returns a *wire syntax
-// error for invalid JSON and a type error naming the member that does not fit.
+// field for are validated but not decoded. It returns a syntax error for
+// invalid JSON and a type error naming the member that does not fit.
 func (r Record) Decode(v any) error {
 	return wire.Unmarshal(r, v, false)
 }
@@ -43,61 +48,102 @@ func (r Record) Map() (map[string]any, error) {
 	return m, nil
 }
 
-// Get returns the raw value of the top-level member key of an object record.
+// members validates the object record and calls fn for each member with its
+// raw key and the span of its value; it reports the object's bounds and
+// whether it holds insignificant whitespace.
+func (r Record) members(fn func(key []byte, from, to int)) (start, end int, spaced bool, err error) {
+	var s wire.Scanner
+	start = wire.SkipSpace(r, 0)
+	if start >= len(r) || r[start] != '{' {
+		if _, err := wire.Valid(r); err != nil {
+			return 0, 0, false, err
+		}
+		return 0, 0, false, &Error{Code: CodeInvalidField, Message: "the record is not a JSON object"}
+	}
+	end, err = s.Object(r, start, 0, func(key []byte, vi int) (int, error) {
+		to, err := s.Value(r, vi, 1)
+		if err != nil {
+			return 0, err
+		}
+		fn(key, vi, to)
+		return to, nil
+	})
+	if err != nil {
+		return 0, 0, false, err
+	}
+	if j := wire.SkipSpace(r, end); j != len(r) {
+		_, err := wire.Valid(r)
+		return 0, 0, false, err
+	}
+	return start, end, s.Spaced, nil
+}
+
+func keyIs(r, raw []byte, key string) bool {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw) == key
+	}
+	return wire.KeyString(r, raw) == key
+}
+
+// Get returns the raw value of the top-level member key of an object
+// record (the last one, if the key is repeated).
 func (r Record) Get(key string) (Record, bool) {
 	var found Record
 	ok := false
-	if _, err := wire.Valid(r); err != nil {
+	_, _, _, err := r.members(func(k []byte, from, to int) {
+		if keyIs(r, k, key) {
+			found, ok = r[from:to:to], true
+		}
+	})
+	if err != nil {
 		return nil, false
 	}
-	_ = wire.Members(r, 0, func(k string, v []byte) error {
-		if k == key {
-			found, ok = Record(v), true
-		}
-		return nil
-	})
 	return found, ok
 }
 
 // Set returns a copy of the object record with member key set to the JSON
 // encoding of value: replaced where it stands, or appended at the end (as a
-// JavaScript assignment does). The rest of the record is copied, not decoded.
+// JavaScript assignment does). The rest of the record is copied, not
+// decoded. It returns an error for a record that is not a JSON object and
+// for a value with no JSON form.
 func (r Record) Set(key string, value any) (Record, error) {
-	enc, err := wire.Append(nil, value)
+	from, to, n := -1, -1, 0
+	start, end, spaced, err := r.members(func(k []byte, f, t int) {
+		n++
+		if keyIs(r, k, key) { // later duplicates win in JavaScript
+			from, to = f, t
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := wire.Valid(r); err != nil {
-		return nil, err
-	}
-	start := wire.SkipSpace(r, 0)
-	if r[start] != '{' {
-		return nil, &Error{Code: CodeInvalidField, Message: "Record.Set needs an object record"}
-	}
-	// Find the last member named key (later duplicates win in JavaScript).
-	from, to := -1, -1
-	_ = wire.MemberSpans(r, start, func(k string, a, b int) error {
-		if k == key {
-			from, to = a, b
+	if spaced {
+		compact, err := wire.AppendRaw(nil, r)
+		if err != nil {
+			return nil, err
 		}
-		return nil
-	})
-	out := make([]byte, 0, len(r)+len(key)+len(enc)+4)
-	if from >= 0 {
-		out = append(out, r[:from]...)
-		out = append(out, enc...)
-		return append(out, r[to:]...), nil
+		return Record(compact).Set(key, value)
 	}
-	end := bytes.LastIndexByte(r, '}')
-	body := bytes.TrimSpace(r[start+1 : end])
-	out = append(out, r[:end]...)
-	if len(body) > 0 {
+	out := make([]byte, 0, end-start+len(key)+32+wire.SealSize)
+	if from >= 0 {
+		out = append(out, r[start:from]...)
+		if out, err = wire.Append(out, value); err != nil {
+			return nil, err
+		}
+		out = append(out, r[to:end]...)
+		return Record(seal(out)), nil
+	}
+	out = append(out, r[start:end-1]...)
+	if n > 0 {
 		out = append(out, ',')
 	}
 	out = wire.AppendString(out, key)
 	out = append(out, ':')
-	out = append(out, enc...)
-	return append(out, r[end:]...), nil
+	if out, err = wire.Append(out, value); err != nil {
+		return nil, err
+	}
+	out = append(out, '}')
+	return Record(seal(out)), nil
 }
 
 // Clone returns a copy of the record that outlives the call.

@@ -306,8 +306,8 @@ func (h *Handler) authorized(r *http.Request, env *extension.Envelope) bool {
 			return false
 		}
 		token = tok
-	} else if env.AccessToken != "" {
-		token = env.AccessToken
+	} else if tok, sent := env.BodyToken(); sent {
+		token = tok // empty for a non-string token: never authorised
 	} else if r.URL.RawQuery != "" {
 		// Express's query parser makes a repeated key an array, which never
 		// equals the token.

@@ -68,12 +68,79 @@ func mismatch(c byte, t reflect.Type) error {
 // copying it. With trusted false, data is validated first; with trusted true,
 // data must be valid JSON already (e.g. a part of a validated request).
 func Unmarshal(data []byte, v any, trusted bool) error {
-	if !trusted {
+	if trusted || sealed(data) {
+		return UnmarshalIndexed(data, v, nil)
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().Kind() == reflect.Struct {
+		t := rv.Elem().Type()
+		if !IsRaw(t) && t != timeType && !reflect.PointerTo(t).Implements(unmarshalerType) {
+			return unmarshalStructValidating(data, rv.Elem())
+		}
+	}
+	if _, err := Valid(data); err != nil {
+		return err
+	}
+	return UnmarshalIndexed(data, v, nil)
+}
+
+// unmarshalStructValidating decodes an untrusted JSON object into the struct
+// v in one pass: every member is validated, and only the members v has a
+// field for are decoded, from their just-validated text.
+func unmarshalStructValidating(data []byte, v reflect.Value) error {
+	var s Scanner
+	i := s.ws(data, 0)
+	if i >= len(data) {
+		return syntaxErr(i, "unexpected end of input")
+	}
+	if data[i] != '{' {
 		if _, err := Valid(data); err != nil {
 			return err
 		}
+		if data[i] == 'n' {
+			return nil
+		}
+		return mismatch(data[i], v.Type())
 	}
-	return UnmarshalIndexed(data, v, nil)
+	si := structInfoOf(v.Type())
+	d := &decState{data: data}
+	end, err := s.Object(data, i, 0, func(key []byte, vi int) (int, error) {
+		end, err := s.Value(data, vi, 1)
+		if err != nil {
+			return 0, err
+		}
+		name := key
+		if bytes.IndexByte(key, '\\') >= 0 {
+			name = []byte(keyString(data, key))
+		}
+		fi := si.lookup(name)
+		if fi < 0 {
+			if si.unknown == nil {
+				return end, nil
+			}
+			m := v.FieldByIndex(si.unknown)
+			if m.IsNil() {
+				m.Set(reflect.MakeMap(m.Type()))
+			}
+			ev := reflect.New(m.Type().Elem()).Elem()
+			if _, err := typeDecoder(m.Type().Elem())(d, vi, ev); err != nil {
+				return 0, prefix(err, string(name), false)
+			}
+			m.SetMapIndex(reflect.ValueOf(string(name)).Convert(m.Type().Key()), ev)
+			return end, nil
+		}
+		if _, err := typeDecoder(si.fields[fi].typ)(d, vi, v.FieldByIndex(si.fields[fi].index)); err != nil {
+			return 0, prefix(err, si.fields[fi].name, false)
+		}
+		return end, nil
+	})
+	if err != nil {
+		return err
+	}
+	if j := s.ws(data, end); j != len(data) {
+		return syntaxErr(j, "unexpected data after top-level value")
+	}
+	return nil
 }
 
 // UnmarshalIndexed decodes valid JSON text data, whose top-level arrays were

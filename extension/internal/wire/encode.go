@@ -142,7 +142,7 @@ func encodeRaw(e *encState, buf []byte, v reflect.Value, _ int) ([]byte, error) 
 }
 
 func (e *encState) appendRaw(buf, raw []byte) ([]byte, error) {
-	if e.trusted.isElement(raw) {
+	if e.trusted.isElement(raw) || sealed(raw) {
 		return append(buf, raw...), nil
 	}
 	return AppendRaw(buf, raw)
