@@ -99,7 +99,7 @@ func TestParseEnvelope(t *testing.T) {
 
 		// access_token
 		{"token", `{"access_token":"t\u006fk"}`, extension.Envelope{AccessToken: "tok"}},
-		{"token number", `{"access_token":123}`, extension.Envelope{} // sent (BodyToken), but matches no token},
+		{"token number", `{"access_token":123}`, extension.Envelope{}}, // sent (BodyToken), but matches no token
 		{"token empty", `{"access_token":""}`, extension.Envelope{}},
 		{"token null", `{"access_token":null}`, extension.Envelope{}},
 
