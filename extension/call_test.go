@@ -26,8 +26,8 @@ type recordingHandler struct {
 }
 
 func (h *recordingHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h *recordingHandler) WithGroup(string) slog.Handler           { return h }
+func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *recordingHandler) WithGroup(string) slog.Handler            { return h }
 func (h *recordingHandler) Handle(_ context.Context, r slog.Record) error {
 	var parts []string
 	r.Attrs(func(a slog.Attr) bool {
@@ -341,37 +341,39 @@ func TestFunctionResults(t *testing.T) {
 		"errorWithData": returning(map[string]any{"ignored": true}, errors.New("data is dropped")),
 		"panic":         extension.Raw(func(context.Context, json.RawMessage) (any, error) { panic("kaboom") }),
 		"panicError":    extension.Raw(func(context.Context, json.RawMessage) (any, error) { panic(errors.New("err-panic")) }),
-		"abc":            returning("abc", nil),
-		"é":              returning("é", nil),
-		"emoji":          returning("😀", nil),
-		"big":            returning(big, nil),
-		"bigger":         returning(big+"x", nil),
-		"nan":            returning(nan, nil),
-		"nanNested":      returning(map[string]any{"a": []any{1, nan}}, nil),
-		"inf":            returning(math.Inf(1), nil),
-		"chan":           returning(make(chan int), nil),
-		"chanField":      returning(withChan{C: make(chan int)}, nil),
-		"func":           returning(func() {}, nil),
-		"complex":        returning(complex(1, 2), nil),
-		"cycle":          returning(cyclic(), nil),
-		"nanAndBig":      returning([]any{big, nan}, nil),
-		"nilPointer":     returning((*extension.PreSavePageResult)(nil), nil),
-		"nilMap":         returning(map[string]any(nil), nil),
-		"nilSlice":       returning([]extension.Record(nil), nil),
-		"nil":            returning(nil, nil),
-		"nilRawMessage":  returning(json.RawMessage(nil), nil),
-		"nilRecord":      returning(extension.Record(nil), nil),
-		"emptyMap":       returning(map[string]any{}, nil),
-		"zero":           returning(0, nil),
-		"false":          returning(false, nil),
-		"emptyString":    returning("", nil),
-		"html":           returning("<a href=\"x\">&\u2028</a>", nil),
-		"time":           returning(time.Date(2024, 1, 2, 3, 4, 5, 678_000_000, time.UTC), nil),
-		"badRaw":         returning(json.RawMessage(`{"a":`), nil),
-		"spacedRaw":      returning(json.RawMessage(` { "a" : [ 1 , 2 ] } `), nil),
-		"nilTypedResult": extension.PreSavePage(func(context.Context, *extension.PreSavePageOptions) (*extension.PreSavePageResult, error) { return nil, nil }),
-		"action":         extension.Action(func(context.Context, *struct{}) error { return nil }),
-		"actionError":    extension.Action(func(context.Context, *struct{}) error { return extension.NewError("act", "failed") }),
+		"abc":           returning("abc", nil),
+		"é":             returning("é", nil),
+		"emoji":         returning("😀", nil),
+		"big":           returning(big, nil),
+		"bigger":        returning(big+"x", nil),
+		"nan":           returning(nan, nil),
+		"nanNested":     returning(map[string]any{"a": []any{1, nan}}, nil),
+		"inf":           returning(math.Inf(1), nil),
+		"chan":          returning(make(chan int), nil),
+		"chanField":     returning(withChan{C: make(chan int)}, nil),
+		"func":          returning(func() {}, nil),
+		"complex":       returning(complex(1, 2), nil),
+		"cycle":         returning(cyclic(), nil),
+		"nanAndBig":     returning([]any{big, nan}, nil),
+		"nilPointer":    returning((*extension.PreSavePageResult)(nil), nil),
+		"nilMap":        returning(map[string]any(nil), nil),
+		"nilSlice":      returning([]extension.Record(nil), nil),
+		"nil":           returning(nil, nil),
+		"nilRawMessage": returning(json.RawMessage(nil), nil),
+		"nilRecord":     returning(extension.Record(nil), nil),
+		"emptyMap":      returning(map[string]any{}, nil),
+		"zero":          returning(0, nil),
+		"false":         returning(false, nil),
+		"emptyString":   returning("", nil),
+		"html":          returning("<a href=\"x\">&\u2028</a>", nil),
+		"time":          returning(time.Date(2024, 1, 2, 3, 4, 5, 678_000_000, time.UTC), nil),
+		"badRaw":        returning(json.RawMessage(`{"a":`), nil),
+		"spacedRaw":     returning(json.RawMessage(` { "a" : [ 1 , 2 ] } `), nil),
+		"nilTypedResult": extension.PreSavePage(func(context.Context, *extension.PreSavePageOptions) (*extension.PreSavePageResult, error) {
+			return nil, nil
+		}),
+		"action":      extension.Action(func(context.Context, *struct{}) error { return nil }),
+		"actionError": extension.Action(func(context.Context, *struct{}) error { return extension.NewError("act", "failed") }),
 	}
 	x := newExtension(t, extension.Config{DIY: &extension.Module{Functions: fns}})
 	tests := []struct {
