@@ -17,7 +17,6 @@ var (
 	unmarshalerType   = reflect.TypeFor[json.Unmarshaler]()
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 	timeType          = reflect.TypeFor[time.Time]()
-	anyType           = reflect.TypeFor[any]()
 	isZeroerType      = reflect.TypeFor[interface{ IsZero() bool }]()
 )
 
