@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/hookstack/hookstack/internal/invoke"
@@ -30,6 +31,8 @@ type invokeCmd struct {
 // stdout, and on failure prints {"errors":[…]} on stdout, a summary on
 // stderr, and exits with status 1.
 func (c *invokeCmd) Run(e *env) error {
+	// A Lambda bootstrap's output is copied to stderr by another goroutine.
+	e.stderr = &syncWriter{w: e.stderr}
 	if !c.DIY && c.Connector == "" {
 		fmt.Fprintln(e.stderr, "hookstack invoke: one of --diy or --connector is required")
 		return exitCode(2)
@@ -97,6 +100,18 @@ func (c *invokeCmd) readOptions(e *env) (json.RawMessage, error) {
 		return nil, fmt.Errorf("options in %s are not valid JSON", optionsSource(c.Options))
 	}
 	return b, nil
+}
+
+// syncWriter serializes writes to a writer shared by several goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 func optionsSource(name string) string {
