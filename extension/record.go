@@ -15,7 +15,10 @@ func init() { wire.RegisterRaw(reflect.TypeFor[Record]()) }
 // never decodes them. Decode one into a struct or map when you need its
 // fields, and Set to change one member without decoding the rest.
 //
-// A Record in options is valid only during the call; Clone it to keep it.
+// Records are read-only views: a Record in options is valid only during the
+// call (Clone it to keep it), and its bytes must not be changed in place —
+// the SDK sends records it received without validating them again. Build a
+// changed record with Set or NewRecord instead.
 type Record []byte
 
 // NewRecord encodes v (a struct, map, …) as a Record. It returns an error for

@@ -283,3 +283,45 @@ func TestChangedRecordsAreValidated(t *testing.T) {
 		t.Errorf("set record = %s %v", got, errs)
 	}
 }
+
+func FuzzRecordSet(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1}`, ` { "a" : 1 , "a" : [2] } `, `{"\u0061":1}`, `[1]`, `{`, ``, `"x"`} {
+		f.Add([]byte(s), "a", `"v"`)
+	}
+	f.Fuzz(func(t *testing.T, rec []byte, key, value string) {
+		var v any
+		if json.Unmarshal([]byte(value), &v) != nil {
+			v = value // use the text itself as a string value
+		}
+		r := extension.Record(rec)
+		got, err := r.Set(key, v)
+		if err != nil {
+			if json.Valid(rec) && bytes.HasPrefix(bytes.TrimLeft(rec, " \t\r\n"), []byte("{")) {
+				t.Fatalf("Set(%q) on object %q: %v", key, rec, err)
+			}
+			return
+		}
+		if !json.Valid(got) {
+			t.Fatalf("Set(%q) on %q = %q: not valid JSON", key, rec, got)
+		}
+		want, _ := extension.Marshal(v)
+		key = string([]rune(key)) // keys are written as valid UTF-8
+		if gv, ok := got.Get(key); !ok || !bytes.Equal(gv, want) {
+			t.Fatalf("Get(%q) after Set on %q = %q, %v; want %q", key, rec, gv, ok, want)
+		}
+		// The SDK sends what Set built as is; it must survive the encoder.
+		out, err := extension.Marshal([]extension.Record{got})
+		if err != nil || !json.Valid(out) {
+			t.Fatalf("Marshal(Set result %q) = %q, %v", got, out, err)
+		}
+		// Other members are unchanged.
+		var before, after map[string]any
+		if json.Unmarshal(rec, &before) == nil && json.Unmarshal(got, &after) == nil {
+			delete(before, key)
+			delete(after, key)
+			if !cmp.Equal(before, after) {
+				t.Fatalf("Set(%q) on %q changed other members: %q", key, rec, got)
+			}
+		}
+	})
+}
