@@ -15,9 +15,11 @@ import (
 	_ "net/http/pprof" // served only when PPROF_ADDR is set
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/hookstack/hookstack/extension"
 	"github.com/hookstack/hookstack/extension/extensionhttp"
+	"github.com/hookstack/hookstack/extension/extensionlog"
 )
 
 func main() {
@@ -39,10 +41,14 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer) error 
 	if token == "" {
 		token = "bench-token"
 	}
+	// Both log lines of every call are written, batched (see extensionlog).
+	out := extensionlog.NewBuffered(logw, 100*time.Millisecond)
+	defer out.Close()
+	logs := extensionlog.NewHandler(out, nil)
 	return extensionhttp.Serve(ctx, extensionhttp.Config{
 		Extension: extension.Config{
 			DIY:    Module(),
-			Logger: slog.New(slog.NewTextHandler(logw, nil)),
+			Logger: slog.New(logs),
 		},
 		SystemTokens: []string{token},
 		Addr:         "127.0.0.1:" + port,

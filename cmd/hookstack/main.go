@@ -1,7 +1,9 @@
-// Command hookstack is Hookstack's one binary. Today it has one subcommand:
+// Command hookstack is Hookstack's one binary:
 //
-//	hookstack invoke   call an extension function on a server stack or a
-//	                   Lambda bootstrap binary, exactly as the platform does
+//	hookstack up         run the platform (API) on SQLite or PostgreSQL
+//	hookstack user add   add a user and print their first API token
+//	hookstack invoke     call an extension function on a server stack or a
+//	                     Lambda bootstrap binary, exactly as the platform does
 //
 // Run `hookstack --help` for the flags.
 package main
@@ -48,6 +50,8 @@ type env struct {
 }
 
 type cli struct {
+	Up     upCmd     `cmd:"" help:"Run the platform: the /v1 API on embedded SQLite (default) or PostgreSQL."`
+	User   userCmd   `cmd:"" help:"Manage users."`
 	Invoke invokeCmd `cmd:"" help:"Call an extension function on a server stack (--url) or a Lambda bootstrap binary (--lambda), exactly as the platform does."`
 }
 

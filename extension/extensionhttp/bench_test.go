@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hookstack/hookstack/extension"
+	"github.com/hookstack/hookstack/extension/extensionlog"
 )
 
 // benchHandler serves the benchmark module's ping and pass-through hooks.
@@ -84,13 +85,16 @@ func BenchmarkHandler(b *testing.B) {
 		{"preSavePage/records=100", pageBody(100)},
 		{"preSavePage/records=1000", pageBody(1000)},
 	}
-	for _, logged := range []bool{false, true} {
+	for _, logged := range []string{"none", "text", "extensionlog"} {
 		log := slog.New(slog.DiscardHandler)
-		if logged {
+		switch logged {
+		case "text":
 			log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		case "extensionlog":
+			log = slog.New(extensionlog.NewHandler(io.Discard, nil))
 		}
 		for _, tc := range cases {
-			b.Run(fmt.Sprintf("%s/logged=%v", tc.name, logged), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/log=%s", tc.name, logged), func(b *testing.B) {
 				h := benchHandler(b, log)
 				req := httptest.NewRequest(http.MethodPost, "/function", nil)
 				req.Header.Set("Content-Type", "application/json")

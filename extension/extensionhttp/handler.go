@@ -29,6 +29,15 @@ var (
 
 func randUint64() uint64 { return rand.Uint64() }
 
+// header returns the first value of a header by its canonical key, without
+// canonicalising the key again as http.Header.Get does.
+func header(r *http.Request, canonicalKey string) string {
+	if v := r.Header[canonicalKey]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // route normalises a request path the way Express matches routes: case
 // insensitive, one optional trailing slash.
 func route(p string) string {
@@ -143,7 +152,7 @@ func (h *Handler) stopServer(w http.ResponseWriter) {
 
 // function serves POST /function.
 func (h *Handler) function(w *statusRecorder, r *http.Request) (reqID, traceID string) {
-	traceID = r.Header.Get("traceid")
+	traceID = header(r, "Traceid")
 	body, herr := h.readBody(r)
 	if herr != nil {
 		writeErrors(w, herr.status, herr.err)
@@ -168,7 +177,7 @@ func (h *Handler) function(w *statusRecorder, r *http.Request) (reqID, traceID s
 	env.ReqID = h.newReqID()
 
 	timeout := h.cfg.FunctionTimeout
-	if v := r.Header.Get(TimeoutHeader); v != "" {
+	if v := header(r, "X-Hookstack-Timeout-Ms"); v != "" {
 		if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms > 0 && time.Duration(ms)*time.Millisecond < timeout {
 			timeout = time.Duration(ms) * time.Millisecond
 		}
@@ -209,17 +218,18 @@ type httpError struct {
 // unsupported charsets or encodings (415) and broken streams (400).
 func (h *Handler) readBody(r *http.Request) ([]byte, *httpError) {
 	defer r.Body.Close()
-	if !isJSON(r.Header.Get("Content-Type")) {
+	ct := header(r, "Content-Type")
+	if !isJSON(ct) {
 		io.Copy(io.Discard, io.LimitReader(r.Body, h.cfg.MaxBodyBytes))
 		return nil, nil
 	}
-	if cs := charset(r.Header.Get("Content-Type")); cs != "" && !strings.HasPrefix(cs, "utf-") {
+	if cs := charset(ct); cs != "" && !strings.HasPrefix(cs, "utf-") {
 		return nil, &httpError{http.StatusUnsupportedMediaType, extension.Error{Code: "charset_unsupported", Message: `unsupported charset "` + strings.ToUpper(cs) + `"`}}
 	}
 	limit := h.cfg.MaxBodyBytes
 	tooLarge := &httpError{http.StatusRequestEntityTooLarge, extension.Error{Code: "entity_too_large", Message: "request entity too large"}}
 	var src io.Reader = r.Body
-	encoding := strings.ToLower(r.Header.Get("Content-Encoding"))
+	encoding := strings.ToLower(header(r, "Content-Encoding"))
 	switch encoding {
 	case "", "identity":
 		if r.ContentLength > limit {
@@ -300,7 +310,7 @@ func bearer(auth string) (token string, ok bool) {
 // query. Tokens are compared in constant time against every accepted token.
 func (h *Handler) authorized(r *http.Request, env *extension.Envelope) bool {
 	var token string
-	if auth := r.Header.Get("Authorization"); auth != "" {
+	if auth := header(r, "Authorization"); auth != "" {
 		tok, ok := bearer(auth)
 		if !ok {
 			return false

@@ -66,6 +66,8 @@ type Store interface {
 	CreateShare(ctx context.Context, s *Share) error
 	// GetShare returns a share by id.
 	GetShare(ctx context.Context, id string) (*Share, error)
+	// GetShareFor returns the share of a stack addressed to a user.
+	GetShareFor(ctx context.Context, stackID, userID string) (*Share, error)
 	// ListSharesByAccount lists the shares of the account's stacks.
 	ListSharesByAccount(ctx context.Context, accountID string, p Page) ([]*Share, error)
 	// ListSharesForUser lists the invitations addressed to the user.

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -53,6 +54,11 @@ func dsn(path string) string {
 // Open opens (creating if needed) the SQLite database at path and migrates
 // it. now stamps records (nil: time.Now).
 func Open(ctx context.Context, path string, now func() time.Time) (*Store, error) {
+	// The file holds sealed secrets and token hashes: only its owner may read
+	// it (SQLite gives the -wal and -shm files the database's mode).
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
 	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)

@@ -481,6 +481,15 @@ func (s *Store) GetShare(ctx context.Context, id string) (*platform.Share, error
 	return sh, nil
 }
 
+// GetShareFor implements platform.Store.
+func (s *Store) GetShareFor(ctx context.Context, stackID, userID string) (*platform.Share, error) {
+	sh, err := scanShare(s.db.QueryRow(ctx, `SELECT `+shareColumns+` FROM shares WHERE stack_id = $1 AND shared_with_user_id = $2`, stackID, userID))
+	if err != nil {
+		return nil, s.notFound(err, "share")
+	}
+	return sh, nil
+}
+
 // ListSharesByAccount implements platform.Store.
 func (s *Store) ListSharesByAccount(ctx context.Context, accountID string, p platform.Page) ([]*platform.Share, error) {
 	l, o := limit(p)

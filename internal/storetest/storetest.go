@@ -274,6 +274,13 @@ func testShares(t *testing.T, s platform.Store) {
 	if got.SharedWithUserID != carol.ID {
 		t.Fatalf("share not bound when the user was created: %+v", got)
 	}
+	got, err = s.GetShareFor(ctx, st.ID, carol.ID)
+	must(t, err)
+	if got.ID != toCarol.ID {
+		t.Fatalf("GetShareFor: %s, want %s", got.ID, toCarol.ID)
+	}
+	_, err = s.GetShareFor(ctx, st.ID, owner.ID)
+	wantNotFound(t, err)
 	mine, err := s.ListSharesForUser(ctx, carol.ID, platform.Page{})
 	must(t, err)
 	if len(mine) != 1 || mine[0].ID != toCarol.ID {

@@ -1,0 +1,276 @@
+// Package api serves the platform's REST API, compatible with integrator.io's
+// /v1: API tokens, stacks and stack sharing (PLATFORM §1, §2.1, §2.2, §2.8,
+// §7.1, §7.2). Handlers return errors; one adapter writes every failure as
+// {"errors":[{code,message,field}]} with the status its platform.Code maps to
+// (statusOf), so the mapping lives in exactly one place.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookstack/hookstack/internal/platform"
+	"github.com/hookstack/hookstack/internal/secret"
+)
+
+// MaxBodyBytes limits request bodies of the API.
+const MaxBodyBytes = 1 << 20
+
+// Limiter meters requests per account (a leaky bucket of 1000 draining 300/s).
+type Limiter interface {
+	Allow(ctx context.Context, key string, now time.Time) (ok bool, retryAfter time.Duration, err error)
+}
+
+// Config is what the API needs.
+type Config struct {
+	Store   platform.Store
+	Sealer  *secret.Sealer
+	Limiter Limiter // nil: no rate limiting
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Server is the REST API, an http.Handler.
+type Server struct {
+	store   platform.Store
+	sealer  *secret.Sealer
+	limiter Limiter
+	log     *slog.Logger
+	now     func() time.Time
+	mux     *http.ServeMux
+	routes  []string
+}
+
+// New returns the API server with every route registered.
+func New(cfg Config) *Server {
+	s := &Server{store: cfg.Store, sealer: cfg.Sealer, limiter: cfg.Limiter, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux()}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.register()
+	return s
+}
+
+// Routes returns the registered route patterns ("GET /v1/stacks/{id}"), for
+// checking them against api/openapi.yaml.
+func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+// handlerFunc is an API handler: it writes its success itself and returns
+// the failure for the adapter to write.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p *principal) error
+
+// handle registers an authenticated, rate-limited route.
+func (s *Server) handle(pattern string, h handlerFunc) {
+	s.routes = append(s.routes, pattern)
+	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		p, err := s.authenticate(r)
+		if err == nil {
+			err = s.limit(w, r, p)
+		}
+		if err == nil {
+			err = h(w, r, p)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelDebug, "request", slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Duration("took", s.now().Sub(start)))
+	}))
+}
+
+// statusOf maps every platform error code to its HTTP status.
+func statusOf(c platform.Code) int {
+	switch c {
+	case platform.CodeMissingRequiredField, platform.CodeInvalidField, platform.CodeStackInUse,
+		platform.CodeShareInUse, platform.CodeTokenNotRevoked:
+		return http.StatusUnprocessableEntity
+	case platform.CodeInvalidQueryParams, platform.CodeInvalidJSON:
+		return http.StatusBadRequest
+	case platform.CodeNotFound:
+		return http.StatusNotFound
+	case platform.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case platform.CodeForbidden:
+		return http.StatusForbidden
+	case platform.CodeConflict:
+		return http.StatusConflict
+	case platform.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case platform.CodeUnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
+	case platform.CodeEntityTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case platform.CodeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Errors []*platform.Error `json:"errors"`
+}
+
+// writeError writes err as {"errors":[…]}. Internal errors are logged and
+// answered with a generic message: their text is not for clients.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var list []*platform.Error
+	var es platform.Errors
+	var e *platform.Error
+	switch {
+	case errors.As(err, &es):
+		list = es
+	case errors.As(err, &e):
+		list = []*platform.Error{e}
+	default:
+		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		list = []*platform.Error{{Code: platform.CodeInternal, Message: "Internal error."}}
+	}
+	if list[0].Code == platform.CodeUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hookstack"`)
+	}
+	writeJSON(w, statusOf(list[0].Code), errorBody{Errors: list})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"errors":[{"code":"internal","message":"Internal error."}]}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// decode reads a JSON body into v: 415 for another content type, 413 over
+// MaxBodyBytes, 400 for malformed JSON, 422 invalid_field (with the member
+// path) for a value of the wrong type.
+func decode(r *http.Request, v any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return platform.Errorf(platform.CodeUnsupportedMediaType, "Request bodies must be JSON (Content-Type: application/json).")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return platform.Errorf(platform.CodeInvalidJSON, "Reading the request body failed: %v", err)
+	}
+	if len(body) > MaxBodyBytes {
+		return platform.Errorf(platform.CodeEntityTooLarge, "The request body is larger than %d bytes.", MaxBodyBytes)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return platform.FieldError(platform.CodeInvalidField, te.Field, "%s must be %s, not a JSON %s.", fieldName(te.Field), jsonKind(te.Type.String()), te.Value)
+		}
+		return platform.Errorf(platform.CodeInvalidJSON, "The request body is not valid JSON: %v", err)
+	}
+	if dec.More() {
+		return platform.Errorf(platform.CodeInvalidJSON, "The request body holds more than one JSON value.")
+	}
+	return nil
+}
+
+func fieldName(f string) string {
+	if f == "" {
+		return "The body"
+	}
+	return f
+}
+
+func jsonKind(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	case strings.HasPrefix(goType, "map") || strings.HasPrefix(goType, "api.") || strings.HasPrefix(goType, "*api."):
+		return "an object"
+	case strings.Contains(goType, "string"):
+		return "a string"
+	case strings.Contains(goType, "bool"):
+		return "a boolean"
+	case strings.Contains(goType, "int") || strings.Contains(goType, "float"):
+		return "a number"
+	}
+	return goType
+}
+
+// page reads ?skip= and ?limit= (default 100, at most 1000).
+func page(r *http.Request) (platform.Page, error) {
+	p := platform.Page{Limit: 100}
+	q := r.URL.Query()
+	for name, dst := range map[string]*int{"skip": &p.Skip, "limit": &p.Limit} {
+		v := q.Get(name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || name == "limit" && (n < 1 || n > 1000) {
+			return p, platform.FieldError(platform.CodeInvalidQueryParams, name, "%s must be a whole number (limit 1 to 1000).", name)
+		}
+		*dst = n
+	}
+	return p, nil
+}
+
+// writeList writes one page of a list. more reports whether a further page
+// exists; the Link header then names it with an absolute URL on the same
+// host, and the previous page when skip > 0.
+func writeList[T any](w http.ResponseWriter, r *http.Request, p platform.Page, items []T, more bool) {
+	var links []string
+	link := func(skip int, rel string) {
+		u := url.URL{Scheme: scheme(r), Host: r.Host, Path: r.URL.Path}
+		q := r.URL.Query()
+		q.Set("skip", strconv.Itoa(skip))
+		q.Set("limit", strconv.Itoa(p.Limit))
+		u.RawQuery = q.Encode()
+		links = append(links, fmt.Sprintf("<%s>; rel=%q", u.String(), rel))
+	}
+	if more {
+		link(p.Skip+p.Limit, "next")
+	}
+	if p.Skip > 0 {
+		link(max(p.Skip-p.Limit, 0), "prev")
+	}
+	if len(links) > 0 {
+		w.Header().Set("Link", strings.Join(links, ", "))
+	}
+	if items == nil {
+		items = []T{}
+	}
+	writeJSON(w, http.StatusOK, items)
+}
+
+func scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		return p
+	}
+	return "http"
+}
+
+// timeJSON renders a time as integrator.io does: UTC, milliseconds, Z.
+func timeJSON(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// mask is how every secret is answered.
+const mask = "******"

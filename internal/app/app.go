@@ -1,0 +1,205 @@
+// Package app assembles the platform from its parts — the store (SQLite in
+// the data directory, or PostgreSQL), the master key and sealer, the rate
+// limiter and the REST API — and runs it: `hookstack up` and
+// `hookstack user add` are thin wrappers around Open, Bootstrap, Serve and
+// AddUser.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hookstack/hookstack/internal/api"
+	"github.com/hookstack/hookstack/internal/platform"
+	"github.com/hookstack/hookstack/internal/ratelimit"
+	"github.com/hookstack/hookstack/internal/secret"
+	"github.com/hookstack/hookstack/internal/sqlitestore"
+)
+
+// Config is the platform's configuration, from flags and the environment.
+type Config struct {
+	// DataDir holds the SQLite database and the master key file.
+	DataDir string
+	// DatabaseURL selects PostgreSQL (postgres://…); empty means SQLite.
+	DatabaseURL string
+	// Addr is the listen address.
+	Addr string
+	// Getenv reads HOOKSTACK_MASTER_KEY and HOOKSTACK_BOOTSTRAP_TOKEN.
+	Getenv func(string) string
+	// Logger receives the platform's logs.
+	Logger *slog.Logger
+}
+
+// Validate checks the configuration and returns every problem at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("the data directory (--data, HOOKSTACK_DATA) must not be empty"))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, fmt.Errorf("the database URL must start with postgres:// (got %q)", redactURL(c.DatabaseURL)))
+	}
+	if c.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("the listen address %q is not host:port: %v", c.Addr, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// redactURL hides a password in a database URL for messages.
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i > 0 {
+		if j := strings.Index(u, "://"); j >= 0 && j < i {
+			return u[:j+3] + "…@" + u[i+1:]
+		}
+	}
+	return u
+}
+
+// App is an opened platform.
+type App struct {
+	Store  platform.Store
+	Sealer *secret.Sealer
+	API    *api.Server
+	log    *slog.Logger
+	cfg    Config
+}
+
+// openPostgres opens the PostgreSQL store; set by postgres.go.
+var openPostgres func(ctx context.Context, url string) (platform.Store, error)
+
+// Open opens the store (migrating it), loads the master key (creating the
+// key file on first use) and builds the API.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the data directory: %w", err)
+	}
+	key, created, err := secret.LoadMasterKey(cfg.Getenv, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		cfg.Logger.Warn("created a new master key; back it up with the database", "file", filepath.Join(cfg.DataDir, secret.KeyFileName))
+	}
+	sealer, err := secret.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	var store platform.Store
+	var limiter api.Limiter
+	if cfg.DatabaseURL != "" {
+		if openPostgres == nil {
+			return nil, errors.New("PostgreSQL support is not built into this binary")
+		}
+		if store, err = openPostgres(ctx, cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
+		limiter = &ratelimit.Shared{Store: store, Interval: ratelimit.Interval, Burst: ratelimit.Capacity}
+	} else {
+		if store, err = sqlitestore.Open(ctx, filepath.Join(cfg.DataDir, "hookstack.db"), nil); err != nil {
+			return nil, err
+		}
+		limiter = ratelimit.NewMemory(ratelimit.Interval, ratelimit.Capacity)
+	}
+	a := &App{Store: store, Sealer: sealer, log: cfg.Logger, cfg: cfg}
+	a.API = api.New(api.Config{Store: store, Sealer: sealer, Limiter: limiter, Logger: cfg.Logger})
+	return a, nil
+}
+
+// Close closes the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// Bootstrap creates the owner account and user on the first start and
+// writes the owner's first API token to w, once. The token is
+// HOOKSTACK_BOOTSTRAP_TOKEN when set. It does nothing when users exist
+// (or another process bootstrapped at the same moment).
+func (a *App) Bootstrap(ctx context.Context, ownerEmail string, w io.Writer) error {
+	n, err := a.Store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	acct := &platform.Account{ID: platform.NewID(), Name: "Owner"}
+	owner := &platform.User{ID: platform.NewID(), Email: ownerEmail, Name: "Owner", Role: platform.RoleManage}
+	if err := a.Store.CreateAccountWithOwner(ctx, acct, owner); err != nil {
+		if platform.ErrorCode(err) == platform.CodeConflict {
+			return nil // another node bootstrapped first
+		}
+		return fmt.Errorf("creating the owner: %w", err)
+	}
+	tok, _, err := api.IssueToken(ctx, a.Store, a.Sealer, owner, "bootstrap", strings.TrimSpace(a.cfg.Getenv("HOOKSTACK_BOOTSTRAP_TOKEN")))
+	if err != nil {
+		return fmt.Errorf("issuing the owner's token: %w", err)
+	}
+	fmt.Fprintf(w, "Created the owner account and user %s. Their API token (shown once):\n%s\n", owner.Email, tok)
+	return nil
+}
+
+// AddUser adds a user — in a new account, or in the account with the given
+// id — issues their first API token and returns it.
+func (a *App) AddUser(ctx context.Context, email, name, account string, role platform.Role) (*platform.User, string, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if !role.Valid() {
+		return nil, "", fmt.Errorf("role must be manage or monitor, not %q", role)
+	}
+	if email == "" || !strings.Contains(email, "@") {
+		return nil, "", fmt.Errorf("%q is not an email address", email)
+	}
+	u := &platform.User{ID: platform.NewID(), Email: email, Name: name, Role: role}
+	var err error
+	if account == "" || account == "new" {
+		err = a.Store.CreateAccountWithOwner(ctx, &platform.Account{ID: platform.NewID(), Name: name}, u)
+	} else {
+		u.AccountID = account
+		err = a.Store.CreateUser(ctx, u)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	tok, _, err := api.IssueToken(ctx, a.Store, a.Sealer, u, "first token", "")
+	return u, tok, err
+}
+
+// Serve serves the API on ln until ctx is done, then shuts down gracefully,
+// letting requests in flight finish (at most 30 s).
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.API,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("hookstack platform listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutdown)
+	a.log.Info("hookstack platform stopped")
+	return err
+}
