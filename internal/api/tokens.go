@@ -15,20 +15,20 @@ import (
 const MaxTokenLifetime = 90 * 24 * time.Hour
 
 type tokenJSON struct {
-	ID             string   `json:"_id"`
-	Name           string   `json:"name"`
-	Description    string   `json:"description"`
-	Token          string   `json:"token"`
-	Revoked        bool     `json:"revoked"`
-	FullAccess     bool     `json:"fullAccess"`
-	ConnectionIDs  []string `json:"_connectionIds"`
-	ExportIDs      []string `json:"_exportIds"`
-	ImportIDs      []string `json:"_importIds"`
-	APIIDs         []string `json:"_apiIds"`
-	UserID         string   `json:"_userId"`
-	AutoPurgeAt    *string  `json:"autoPurgeAt"`
-	CreatedAt      string   `json:"createdAt"`
-	LastModified   string   `json:"lastModified"`
+	ID            string   `json:"_id"`
+	Name          string   `json:"name"`
+	Description   string   `json:"description"`
+	Token         string   `json:"token"`
+	Revoked       bool     `json:"revoked"`
+	FullAccess    bool     `json:"fullAccess"`
+	ConnectionIDs []string `json:"_connectionIds"`
+	ExportIDs     []string `json:"_exportIds"`
+	ImportIDs     []string `json:"_importIds"`
+	APIIDs        []string `json:"_apiIds"`
+	UserID        string   `json:"_userId"`
+	AutoPurgeAt   *string  `json:"autoPurgeAt"`
+	CreatedAt     string   `json:"createdAt"`
+	LastModified  string   `json:"lastModified"`
 }
 
 func tokenView(t *platform.APIToken) tokenJSON {
