@@ -28,8 +28,12 @@ bench: ## Go micro-benchmarks of the SDK's hot paths
 bench/side-by-side: ## Go stack vs the Node original with ../shared/bench/run.sh (needs wrk, node)
 	./bench/side-by-side.sh
 
+.PHONY: up
+up: ## Run the platform (the README's main job) on 127.0.0.1:8080
+	$(GO) run ./cmd/hookstack up
+
 .PHONY: run
-run: ## Run the example stack (the README's main job) on :8080
+run: ## Run the example stack on :8080
 	INTEGRATOR_EXTENSION_SYSTEM_TOKEN=$${INTEGRATOR_EXTENSION_SYSTEM_TOKEN:-dev-token} PORT=$${PORT:-8080} $(GO) run ./examples/orders/cmd/orders-server
 
 .PHONY: ci

@@ -27,10 +27,12 @@ func runCLI(t *testing.T, stdin string, getenv func(string) string, args ...stri
 	code := 0
 	if err != nil {
 		var ec exitCode
-		if !errors.As(err, &ec) {
-			t.Fatalf("run: %v", err)
+		if errors.As(err, &ec) {
+			code = int(ec)
+		} else { // as main does
+			code = 1
+			errb.WriteString("hookstack: " + err.Error() + "\n")
 		}
-		code = int(ec)
 	}
 	return out.String(), errb.String(), code
 }
