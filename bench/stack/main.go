@@ -51,7 +51,10 @@ func run(ctx context.Context, getenv func(string) string, logw io.Writer) error 
 			Logger: slog.New(logs),
 		},
 		SystemTokens: []string{token},
-		Addr:         "127.0.0.1:" + port,
+		// CPU-bound hooks on 2 cores: work on a few large pages at a time
+		// (first come, first served) rather than on all of them at once.
+		MaxInFlightBytes: 8 << 20,
+		Addr:             "127.0.0.1:" + port,
 	})
 }
 

@@ -153,6 +153,17 @@ func (h *Handler) stopServer(w http.ResponseWriter) {
 // function serves POST /function.
 func (h *Handler) function(w *statusRecorder, r *http.Request) (reqID, traceID string) {
 	traceID = header(r, "Traceid")
+	// Admission: wait until this body fits in the in-flight budget. An
+	// unknown length (chunked) counts as the 64 KiB it starts reading with.
+	weight := r.ContentLength
+	if weight < 0 {
+		weight = 64 << 10
+	}
+	if err := h.inFlight.acquire(r.Context(), weight); err != nil {
+		writeErrors(w, http.StatusServiceUnavailable, extension.Error{Code: "canceled", Message: "The request ended while waiting for its turn."})
+		return "", traceID
+	}
+	defer h.inFlight.release(weight)
 	body, herr := h.readBody(r)
 	if herr != nil {
 		writeErrors(w, herr.status, herr.err)

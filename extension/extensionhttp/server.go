@@ -44,6 +44,7 @@ const EnvSystemToken = "INTEGRATOR_EXTENSION_SYSTEM_TOKEN"
 // Defaults, from express-integrator-extension (PROTOCOL §1.3, §3.6, §3.7).
 const (
 	DefaultMaxBodyBytes      = 50 << 20
+	DefaultMaxInFlightBytes  = 256 << 20
 	DefaultFunctionTimeout   = 300 * time.Second
 	DefaultHeartbeatAfter    = 270 * time.Second
 	DefaultKeepAliveTimeout  = 301 * time.Second
@@ -67,6 +68,11 @@ type Config struct {
 	Addr string
 	// MaxBodyBytes limits request bodies; default 50 MB.
 	MaxBodyBytes int64
+	// MaxInFlightBytes bounds the request bodies being processed at once
+	// (by their size); further calls wait, first come first served. Default
+	// 256 MiB; negative means no bound. A CPU-bound stack receiving large
+	// pages does better with a few MiB per core.
+	MaxInFlightBytes int64
 	// FunctionTimeout is the deadline of each call; default 300 s.
 	FunctionTimeout time.Duration
 	// HeartbeatAfter is when one "102 Processing" is sent during a long
@@ -91,6 +97,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.MaxInFlightBytes == 0 {
+		c.MaxInFlightBytes = DefaultMaxInFlightBytes
 	}
 	if c.FunctionTimeout <= 0 {
 		c.FunctionTimeout = DefaultFunctionTimeout
@@ -134,6 +143,7 @@ type Handler struct {
 	x           *extension.Extension
 	log         *slog.Logger
 	tokens      [][]byte
+	inFlight    *budget // nil: unbounded
 	terminating atomic.Bool
 	// conns counts open connections when the handler runs under Serve (or a
 	// server whose ConnState is TrackConn); -1 when unknown.
@@ -160,6 +170,9 @@ func NewHandler(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{cfg: cfg, x: x, log: x.Logger()}
+	if cfg.MaxInFlightBytes > 0 {
+		h.inFlight = newBudget(cfg.MaxInFlightBytes)
+	}
 	for _, t := range cfg.SystemTokens {
 		h.tokens = append(h.tokens, []byte(t))
 	}
