@@ -24,14 +24,18 @@ func (f *storeFlags) config(e *env, addr string) app.Config {
 
 type upCmd struct {
 	storeFlags
-	Addr       string `help:"Listen address." env:"HOOKSTACK_ADDR" default:"127.0.0.1:8080"`
-	OwnerEmail string `help:"Email of the owner user created on the first start." env:"HOOKSTACK_OWNER_EMAIL" default:"owner@hookstack.local"`
+	Addr          string `help:"Listen address." env:"HOOKSTACK_ADDR" default:"127.0.0.1:8080"`
+	RateBurst     int    `help:"Requests an account may make at once (leaky bucket capacity)." env:"HOOKSTACK_RATE_BURST" default:"1000"`
+	RatePerSecond int    `help:"Requests per second an account's bucket drains; -1 (--rate-per-second=-1) turns rate limiting off." env:"HOOKSTACK_RATE_PER_SECOND" default:"300"`
+	OwnerEmail    string `help:"Email of the owner user created on the first start." env:"HOOKSTACK_OWNER_EMAIL" default:"owner@hookstack.local"`
 }
 
 // Run opens (and migrates) the store, creates the owner on the first start,
 // and serves the API until SIGTERM or SIGINT.
 func (c *upCmd) Run(e *env) error {
-	a, err := app.Open(e.ctx, c.config(e, c.Addr))
+	cfg := c.config(e, c.Addr)
+	cfg.RateBurst, cfg.RatePerSecond = c.RateBurst, c.RatePerSecond
+	a, err := app.Open(e.ctx, cfg)
 	if err != nil {
 		return err
 	}
