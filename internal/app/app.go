@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hookstack/hookstack/internal/api"
+	"github.com/hookstack/hookstack/internal/pgstore"
 	"github.com/hookstack/hookstack/internal/platform"
 	"github.com/hookstack/hookstack/internal/ratelimit"
 	"github.com/hookstack/hookstack/internal/secret"
@@ -33,6 +34,10 @@ type Config struct {
 	DatabaseURL string
 	// Addr is the listen address.
 	Addr string
+	// RateBurst and RatePerSecond set each account's leaky bucket (default
+	// 1000 and 300); RatePerSecond < 0 turns rate limiting off.
+	RateBurst     int
+	RatePerSecond int
 	// Getenv reads HOOKSTACK_MASTER_KEY and HOOKSTACK_BOOTSTRAP_TOKEN.
 	Getenv func(string) string
 	// Logger receives the platform's logs.
@@ -47,6 +52,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, fmt.Errorf("the database URL must start with postgres:// (got %q)", redactURL(c.DatabaseURL)))
+	}
+	if c.RateBurst < 0 {
+		errs = append(errs, fmt.Errorf("the rate-limit burst must not be negative (got %d)", c.RateBurst))
 	}
 	if c.Addr != "" {
 		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
@@ -75,9 +83,6 @@ type App struct {
 	cfg    Config
 }
 
-// openPostgres opens the PostgreSQL store; set by postgres.go.
-var openPostgres func(ctx context.Context, url string) (platform.Store, error)
-
 // Open opens the store (migrating it), loads the master key (creating the
 // key file on first use) and builds the API.
 func Open(ctx context.Context, cfg Config) (*App, error) {
@@ -86,6 +91,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.RateBurst == 0 {
+		cfg.RateBurst = ratelimit.Capacity
+	}
+	if cfg.RatePerSecond == 0 {
+		cfg.RatePerSecond = ratelimit.Rate
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -107,18 +118,19 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	var store platform.Store
 	var limiter api.Limiter
 	if cfg.DatabaseURL != "" {
-		if openPostgres == nil {
-			return nil, errors.New("PostgreSQL support is not built into this binary")
-		}
-		if store, err = openPostgres(ctx, cfg.DatabaseURL); err != nil {
+		if store, err = pgstore.Open(ctx, cfg.DatabaseURL); err != nil {
 			return nil, err
 		}
-		limiter = &ratelimit.Shared{Store: store, Interval: ratelimit.Interval, Burst: ratelimit.Capacity}
+		limiter = &ratelimit.Shared{Store: store, Interval: time.Second / time.Duration(max(cfg.RatePerSecond, 1)), Burst: cfg.RateBurst}
 	} else {
 		if store, err = sqlitestore.Open(ctx, filepath.Join(cfg.DataDir, "hookstack.db"), nil); err != nil {
 			return nil, err
 		}
-		limiter = ratelimit.NewMemory(ratelimit.Interval, ratelimit.Capacity)
+		limiter = ratelimit.NewMemory(time.Second/time.Duration(max(cfg.RatePerSecond, 1)), cfg.RateBurst)
+	}
+	if cfg.RatePerSecond < 0 {
+		limiter = nil
+		cfg.Logger.Warn("API rate limiting is off")
 	}
 	a := &App{Store: store, Sealer: sealer, log: cfg.Logger, cfg: cfg}
 	a.API = api.New(api.Config{Store: store, Sealer: sealer, Limiter: limiter, Logger: cfg.Logger})
@@ -192,6 +204,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("hookstack platform listening", "addr", ln.Addr().String())
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	defer stopPurge()
+	go a.purgeTokens(purgeCtx, 10*time.Minute)
 	select {
 	case err := <-errc:
 		return err
@@ -202,4 +217,23 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	err := srv.Shutdown(shutdown)
 	a.log.Info("hookstack platform stopped")
 	return err
+}
+
+// purgeTokens deletes API tokens past their autoPurgeAt every interval
+// (they stop working at that time already; this removes them).
+func (a *App) purgeTokens(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := a.Store.PurgeAPITokens(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			a.log.Warn("purging expired API tokens failed", "err", err)
+		} else if n > 0 {
+			a.log.Info("purged expired API tokens", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
