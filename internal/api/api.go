@@ -15,6 +15,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -68,9 +69,48 @@ func New(cfg Config) *Server {
 // checking them against api/openapi.yaml.
 func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
 
-// ServeHTTP serves the API.
+// ServeHTTP serves the API. A request no route matches is answered with
+// the usual JSON error body too: 405 method_not_allowed (with Allow) when
+// the path has routes for other methods, else 404 not_found.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, r)
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	// The mux's own handler knows which of 404 and 405 applies; let it
+	// answer into a recorder and keep only its status and Allow header.
+	rec := &statusRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	if rec.status == http.StatusMethodNotAllowed {
+		allow := rec.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		s.writeError(w, r, platform.Errorf(platform.CodeMethodNotAllowed, "%s is not allowed here; use %s.", r.Method, allow))
+		return
+	}
+	s.writeError(w, r, platform.Errorf(platform.CodeNotFound, "No such endpoint: %s %s.", r.Method, r.URL.Path))
+}
+
+// statusRecorder keeps the status and headers a handler writes and drops
+// its body.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (c *statusRecorder) Header() http.Header { return c.header }
+
+func (c *statusRecorder) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return len(b), nil
+}
+
+func (c *statusRecorder) WriteHeader(status int) {
+	if c.status == 0 {
+		c.status = status
+	}
 }
 
 // handlerFunc is an API handler: it writes its success itself and returns
@@ -180,7 +220,7 @@ func decode(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return platform.FieldError(platform.CodeInvalidField, te.Field, "%s must be %s, not a JSON %s.", fieldName(te.Field), jsonKind(te.Type.String()), te.Value)
+			return platform.FieldError(platform.CodeInvalidField, te.Field, "%s must be %s, not a JSON %s.", fieldName(te.Field), jsonKind(te.Type), te.Value)
 		}
 		return platform.Errorf(platform.CodeInvalidJSON, "The request body is not valid JSON: %v", err)
 	}
@@ -197,28 +237,37 @@ func fieldName(f string) string {
 	return f
 }
 
-func jsonKind(goType string) string {
-	switch {
-	case strings.HasPrefix(goType, "[]"):
+// jsonKind names the JSON kind a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
 		return "an array"
-	case strings.HasPrefix(goType, "map") || strings.HasPrefix(goType, "api.") || strings.HasPrefix(goType, "*api."):
+	case reflect.Map, reflect.Struct:
 		return "an object"
-	case strings.Contains(goType, "string"):
+	case reflect.String:
 		return "a string"
-	case strings.Contains(goType, "bool"):
+	case reflect.Bool:
 		return "a boolean"
-	case strings.Contains(goType, "int") || strings.Contains(goType, "float"):
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
+		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
 		return "a number"
 	}
-	return goType
+	return t.String()
 }
 
 // page reads ?skip= and ?limit= (default 100, at most 1000).
 func page(r *http.Request) (platform.Page, error) {
 	p := platform.Page{Limit: 100}
 	q := r.URL.Query()
-	for name, dst := range map[string]*int{"skip": &p.Skip, "limit": &p.Limit} {
-		v := q.Get(name)
+	// In a fixed order, so that the same request always gets the same error.
+	for _, param := range []struct {
+		name string
+		dst  *int
+	}{{"skip", &p.Skip}, {"limit", &p.Limit}} {
+		name, v := param.name, q.Get(param.name)
 		if v == "" {
 			continue
 		}
@@ -226,7 +275,7 @@ func page(r *http.Request) (platform.Page, error) {
 		if err != nil || n < 0 || name == "limit" && (n < 1 || n > 1000) {
 			return p, platform.FieldError(platform.CodeInvalidQueryParams, name, "%s must be a whole number (limit 1 to 1000).", name)
 		}
-		*dst = n
+		*param.dst = n
 	}
 	return p, nil
 }
@@ -271,6 +320,17 @@ func scheme(r *http.Request) string {
 
 // timeJSON renders a time as integrator.io does: UTC, milliseconds, Z.
 func timeJSON(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// plainText reports whether s is free of control characters (NUL among
+// them, which PostgreSQL text cannot hold); tabs are allowed.
+func plainText(s string) bool {
+	for _, r := range s {
+		if r < 0x20 && r != '\t' || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
 
 // mask is how every secret is answered.
 const mask = "******"

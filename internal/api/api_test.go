@@ -23,15 +23,16 @@ import (
 
 // env is one platform under test: a real SQLite file behind a real listener.
 type env struct {
-	t      *testing.T
-	url    string
-	store  platform.Store
-	sealer *secret.Sealer
-	dbPath string
-	logs   *bytes.Buffer
+	t       testing.TB
+	url     string
+	handler http.Handler // the API itself, for calls without the listener
+	store   platform.Store
+	sealer  *secret.Sealer
+	dbPath  string
+	logs    *bytes.Buffer
 }
 
-func newEnv(t *testing.T, limiter api.Limiter) *env {
+func newEnv(t testing.TB, limiter api.Limiter) *env {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "hookstack.db")
@@ -45,21 +46,28 @@ func newEnv(t *testing.T, limiter api.Limiter) *env {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	srv := httptest.NewServer(api.New(api.Config{Store: st, Sealer: sealer, Limiter: limiter,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))}))
+	h := api.New(api.Config{Store: st, Sealer: sealer, Limiter: limiter,
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: logs, mu: make(chan struct{}, 1)}, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, store: st, sealer: sealer, dbPath: path, logs: logs}
+	return &env{t: t, url: srv.URL, handler: h, store: st, sealer: sealer, dbPath: path, logs: logs}
 }
 
+// with returns a copy of e that reports to t, for subtests (helpers call
+// t.Fatal, which must run on the subtest's own goroutine).
+func (e *env) with(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
+// lockedWriter serializes writes to w; mu is a semaphore of capacity 1.
 type lockedWriter struct {
 	mu chan struct{}
 	w  io.Writer
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
-	if l.mu == nil {
-		l.mu = make(chan struct{}, 1)
-	}
 	l.mu <- struct{}{}
 	defer func() { <-l.mu }()
 	return l.w.Write(p)
@@ -107,7 +115,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -116,7 +124,7 @@ func (r response) json(t *testing.T) map[string]any {
 	return m
 }
 
-func (r response) list(t *testing.T) []map[string]any {
+func (r response) list(t testing.TB) []map[string]any {
 	t.Helper()
 	var l []map[string]any
 	if err := json.Unmarshal(r.body, &l); err != nil {
@@ -126,7 +134,7 @@ func (r response) list(t *testing.T) []map[string]any {
 }
 
 // errCode returns the first error's code of an error body.
-func (r response) errCode(t *testing.T) string {
+func (r response) errCode(t testing.TB) string {
 	t.Helper()
 	var b struct {
 		Errors []struct{ Code, Message, Field string } `json:"errors"`

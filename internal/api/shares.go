@@ -200,6 +200,9 @@ func (s *Server) answerShare(accept bool) handlerFunc {
 		if err != nil {
 			return err
 		}
+		if accept && sh.Dismissed {
+			return platform.Errorf(platform.CodeInvalidField, "You dismissed this invitation; the stack's owner must invite you again.")
+		}
 		sh.Accepted, sh.Dismissed = accept, !accept
 		if err := s.store.UpdateShare(r.Context(), sh); err != nil {
 			return err

@@ -121,6 +121,8 @@ func (s *Server) apply(b *stackBody, st *platform.Stack, old *platform.Stack) er
 		add(platform.CodeMissingRequiredField, "name", "name is required.")
 	case len(name) > 200:
 		add(platform.CodeInvalidField, "name", "name is longer than 200 characters.")
+	case !plainText(name):
+		add(platform.CodeInvalidField, "name", "name must not contain control characters.")
 	}
 	typ := str(b.Type)
 	switch typ {

@@ -44,16 +44,17 @@ func tokenView(t *platform.APIToken) tokenJSON {
 
 // tokenBody is what POST and PUT accept.
 type tokenBody struct {
-	Name          *string    `json:"name"`
-	Description   *string    `json:"description"`
-	Revoked       *bool      `json:"revoked"`
-	FullAccess    *bool      `json:"fullAccess"`
-	AutoPurgeAt   *time.Time `json:"autoPurgeAt"`
-	Token         *string    `json:"token"`
-	ConnectionIDs []string   `json:"_connectionIds"`
-	ExportIDs     []string   `json:"_exportIds"`
-	ImportIDs     []string   `json:"_importIds"`
-	APIIDs        []string   `json:"_apiIds"`
+	Name          *string  `json:"name"`
+	Description   *string  `json:"description"`
+	Revoked       *bool    `json:"revoked"`
+	FullAccess    *bool    `json:"fullAccess"`
+	AutoPurgeAt   *string  `json:"autoPurgeAt"` // RFC 3339; parsed by validToken into purgeAt
+	Token         *string  `json:"token"`
+	ConnectionIDs []string `json:"_connectionIds"`
+	ExportIDs     []string `json:"_exportIds"`
+	ImportIDs     []string `json:"_importIds"`
+	APIIDs        []string `json:"_apiIds"`
+	purgeAt       *time.Time
 }
 
 func (s *Server) validToken(b *tokenBody) error {
@@ -62,6 +63,11 @@ func (s *Server) validToken(b *tokenBody) error {
 		errs = append(errs, platform.FieldError(platform.CodeMissingRequiredField, "name", "name is required."))
 	} else if len(*b.Name) > 200 {
 		errs = append(errs, platform.FieldError(platform.CodeInvalidField, "name", "name is longer than 200 characters."))
+	} else if !plainText(*b.Name) {
+		errs = append(errs, platform.FieldError(platform.CodeInvalidField, "name", "name must not contain control characters."))
+	}
+	if b.Description != nil && (!plainText(*b.Description) || len(*b.Description) > 2000) {
+		errs = append(errs, platform.FieldError(platform.CodeInvalidField, "description", "description must be at most 2000 characters, without control characters."))
 	}
 	if b.FullAccess != nil && !*b.FullAccess || len(b.ConnectionIDs)+len(b.ExportIDs)+len(b.ImportIDs)+len(b.APIIDs) > 0 {
 		errs = append(errs, platform.FieldError(platform.CodeInvalidField, "fullAccess", "Only full-access tokens are supported: a token acts with its user's role."))
@@ -71,8 +77,14 @@ func (s *Server) validToken(b *tokenBody) error {
 	}
 	if b.AutoPurgeAt != nil {
 		now := s.now()
-		if !b.AutoPurgeAt.After(now) || b.AutoPurgeAt.Sub(now) > MaxTokenLifetime {
+		at, err := time.Parse(time.RFC3339, *b.AutoPurgeAt)
+		switch {
+		case err != nil:
+			errs = append(errs, platform.FieldError(platform.CodeInvalidField, "autoPurgeAt", "autoPurgeAt must be an RFC 3339 time such as 2026-12-01T00:00:00Z."))
+		case !at.After(now) || at.Sub(now) > MaxTokenLifetime:
 			errs = append(errs, platform.FieldError(platform.CodeInvalidField, "autoPurgeAt", "autoPurgeAt must be in the future and at most 90 days away."))
+		default:
+			b.purgeAt = &at
 		}
 	}
 	return errs.Err()
@@ -133,7 +145,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p *principa
 		if b.Description != nil {
 			t.Description = *b.Description
 		}
-		t.AutoPurgeAt = b.AutoPurgeAt
+		t.AutoPurgeAt = b.purgeAt
 		t.Revoked = b.Revoked != nil && *b.Revoked
 		if err := s.store.UpdateAPIToken(r.Context(), t); err != nil {
 			return err
@@ -143,9 +155,16 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p *principa
 	return nil
 }
 
-// ownToken loads a token of the caller's account; with write set, only its
-// own user or a manage user may act on it.
-func (s *Server) ownToken(r *http.Request, p *principal, write bool) (*platform.APIToken, error) {
+// Who may act on a token of the account.
+const (
+	anyone  = iota // read it (masked)
+	manager        // change, revoke or delete it: its own user or a manage user
+	holder         // see or roll its value: only its own user (anything else would let one user act as another)
+)
+
+// ownToken loads a token of the caller's account for an action of the given
+// level (anyone, manager, holder).
+func (s *Server) ownToken(r *http.Request, p *principal, level int) (*platform.APIToken, error) {
 	id := r.PathValue("id")
 	if !platform.ValidID(id) {
 		return nil, platform.ErrNotFound
@@ -154,14 +173,17 @@ func (s *Server) ownToken(r *http.Request, p *principal, write bool) (*platform.
 	if err != nil {
 		return nil, err
 	}
-	if write && t.UserID != p.user.ID && !p.canManage() {
+	switch {
+	case level == manager && t.UserID != p.user.ID && !p.canManage():
 		return nil, platform.Errorf(platform.CodeForbidden, "Only the token's user or a manage user may do this.")
+	case level == holder && t.UserID != p.user.ID:
+		return nil, platform.Errorf(platform.CodeForbidden, "Only the token's own user may see or roll its value.")
 	}
 	return t, nil
 }
 
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request, p *principal) error {
-	t, err := s.ownToken(r, p, false)
+	t, err := s.ownToken(r, p, anyone)
 	if err != nil {
 		return err
 	}
@@ -170,7 +192,7 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request, p *principal) 
 }
 
 func (s *Server) updateToken(w http.ResponseWriter, r *http.Request, p *principal) error {
-	t, err := s.ownToken(r, p, true)
+	t, err := s.ownToken(r, p, manager)
 	if err != nil {
 		return err
 	}
@@ -181,7 +203,7 @@ func (s *Server) updateToken(w http.ResponseWriter, r *http.Request, p *principa
 	if err := s.validToken(&b); err != nil {
 		return err
 	}
-	t.Name, t.Description, t.AutoPurgeAt = strings.TrimSpace(*b.Name), "", b.AutoPurgeAt
+	t.Name, t.Description, t.AutoPurgeAt = strings.TrimSpace(*b.Name), "", b.purgeAt
 	if b.Description != nil {
 		t.Description = *b.Description
 	}
@@ -194,7 +216,7 @@ func (s *Server) updateToken(w http.ResponseWriter, r *http.Request, p *principa
 }
 
 func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, p *principal) error {
-	t, err := s.ownToken(r, p, true)
+	t, err := s.ownToken(r, p, manager)
 	if err != nil {
 		return err
 	}
@@ -206,7 +228,7 @@ func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, p *principa
 }
 
 func (s *Server) displayToken(w http.ResponseWriter, r *http.Request, p *principal) error {
-	t, err := s.ownToken(r, p, true)
+	t, err := s.ownToken(r, p, holder)
 	if err != nil {
 		return err
 	}
@@ -219,7 +241,7 @@ func (s *Server) displayToken(w http.ResponseWriter, r *http.Request, p *princip
 }
 
 func (s *Server) generateToken(w http.ResponseWriter, r *http.Request, p *principal) error {
-	t, err := s.ownToken(r, p, true)
+	t, err := s.ownToken(r, p, holder)
 	if err != nil {
 		return err
 	}
