@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookstack/hookstack/internal/ott"
 	"github.com/hookstack/hookstack/internal/platform"
 	"github.com/hookstack/hookstack/internal/secret"
 )
@@ -117,12 +118,20 @@ func (c *statusRecorder) WriteHeader(status int) {
 // the failure for the adapter to write.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p *principal) error
 
-// handle registers an authenticated, rate-limited route.
-func (s *Server) handle(pattern string, h handlerFunc) {
+// handle registers an authenticated, rate-limited administration route:
+// API tokens only, never one-time tokens.
+func (s *Server) handle(pattern string, h handlerFunc) { s.handleClass(pattern, ott.ClassAdmin, h) }
+
+// handleClass registers a route that one-time tokens may call when their
+// scope allows class.
+func (s *Server) handleClass(pattern string, class ott.Class, h handlerFunc) {
 	s.routes = append(s.routes, pattern)
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
 		p, err := s.authenticate(r)
+		if err == nil {
+			err = p.permits(class)
+		}
 		if err == nil {
 			err = s.limit(w, r, p)
 		}

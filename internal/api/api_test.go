@@ -505,3 +505,12 @@ func TestSecretsNotInClear(t *testing.T) {
 		t.Fatal("secret in the logs")
 	}
 }
+
+func testSealer(t testing.TB) *secret.Sealer {
+	t.Helper()
+	s, err := secret.NewSealer(bytes.Repeat([]byte{7}, secret.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

@@ -7,14 +7,17 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hookstack/hookstack/internal/ott"
 	"github.com/hookstack/hookstack/internal/platform"
 	"github.com/hookstack/hookstack/internal/secret"
 )
 
-// principal is who is calling: a user, through one of their API tokens.
+// principal is who is calling: a user, through one of their API tokens or
+// through a one-time token handed to an extension call (scope set).
 type principal struct {
 	user  *platform.User
-	token *platform.APIToken
+	token *platform.APIToken // nil for a one-time token
+	scope *ott.Scope         // nil for an API token
 }
 
 func (p *principal) canManage() bool { return p.user.Role == platform.RoleManage }
@@ -48,6 +51,9 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 		return nil, errUnauthorized
 	}
 	hash := secret.Hash(tok)
+	if ott.Is(tok) {
+		return s.authenticateOneTime(r, hash)
+	}
 	t, err := s.store.APITokenByHash(r.Context(), hash)
 	if errors.Is(err, platform.ErrNotFound) {
 		return nil, errUnauthorized
@@ -86,4 +92,33 @@ func (s *Server) limit(w http.ResponseWriter, r *http.Request, p *principal) err
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	return platform.Errorf(platform.CodeRateLimited, "Too many requests. Retry after %d seconds.", secs)
+}
+
+// authenticateOneTime consumes a one-time token: whatever the request, it
+// cannot be used again.
+func (s *Server) authenticateOneTime(r *http.Request, hash []byte) (*principal, error) {
+	t, err := s.store.UseOneTimeToken(r.Context(), hash, s.now())
+	if errors.Is(err, platform.ErrNotFound) {
+		return nil, errUnauthorized
+	}
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.GetUser(r.Context(), t.UserID)
+	if errors.Is(err, platform.ErrNotFound) || err == nil && u.AccountID != t.AccountID {
+		return nil, errUnauthorized
+	}
+	if err != nil {
+		return nil, err
+	}
+	scope := ott.ScopeOf(t)
+	return &principal{user: u, scope: &scope}, nil
+}
+
+// permits answers 403 when a one-time token's scope excludes the route.
+func (p *principal) permits(c ott.Class) error {
+	if p.scope == nil || p.scope.Allowed(c) {
+		return nil
+	}
+	return platform.Errorf(platform.CodeForbidden, "A one-time token of a framework %s %s function may not call this API.", p.scope.Framework, p.scope.Kind)
 }

@@ -1,8 +1,10 @@
 package api
 
+import "github.com/hookstack/hookstack/internal/ott"
+
 // register declares every route; api/openapi.yaml documents exactly these.
 func (s *Server) register() {
-	s.handle("GET /v1/tokenInfo", s.tokenInfo)
+	s.handleClass("GET /v1/tokenInfo", ott.ClassSelf, s.tokenInfo)
 
 	s.handle("GET /v1/accesstokens", s.listTokens)
 	s.handle("POST /v1/accesstokens", s.createToken)

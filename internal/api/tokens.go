@@ -107,6 +107,11 @@ func IssueToken(ctx context.Context, st platform.Store, sealer *secret.Sealer, u
 }
 
 func (s *Server) tokenInfo(w http.ResponseWriter, r *http.Request, p *principal) error {
+	if p.scope != nil {
+		writeJSON(w, http.StatusOK, map[string]string{"_userId": p.user.ID, "_accountId": p.user.AccountID, "scope": "oneTime",
+			"framework": p.scope.Framework, "kind": p.scope.Kind, "_integrationId": p.scope.IntegrationID, "_connectorId": p.scope.ConnectorID})
+		return nil
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"_userId": p.user.ID, "_tokenId": p.token.ID, "_accountId": p.user.AccountID, "scope": "*"})
 	return nil
 }

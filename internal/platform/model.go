@@ -140,3 +140,25 @@ type Dependencies struct {
 func (d *Dependencies) Empty() bool {
 	return len(d.Connections)+len(d.Exports)+len(d.Imports)+len(d.Flows) == 0
 }
+
+// Frameworks of a stack as one-time tokens record them.
+const (
+	Framework1 = "1.0"
+	Framework2 = "2.0"
+)
+
+// OneTimeToken is the bearer token handed to one extension call as
+// options.bearerToken: usable once on the API, until the call returns, and
+// for 15 minutes at most, within a scope (PLATFORM §3.4, §8.7). Only its
+// SHA-256 is stored.
+type OneTimeToken struct {
+	Hash          []byte
+	AccountID     string
+	UserID        string // the user the call acts for
+	Framework     string // Framework1 or Framework2
+	Kind          string // hook, wrapper, installer, uninstaller, setting, update, …
+	IntegrationID string
+	ConnectorID   string
+	ExpiresAt     time.Time
+	CreatedAt     time.Time
+}

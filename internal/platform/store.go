@@ -81,6 +81,18 @@ type Store interface {
 	// enabled shares.
 	ListSharedStacks(ctx context.Context, userID string, p Page) ([]*Stack, error)
 
+	// CreateOneTimeToken stores a one-time token.
+	CreateOneTimeToken(ctx context.Context, t *OneTimeToken) error
+	// UseOneTimeToken consumes the token with that hash if it has not
+	// expired at now, and returns it; of concurrent uses exactly one
+	// succeeds. A used, expired or unknown token gives ErrNotFound.
+	UseOneTimeToken(ctx context.Context, hash []byte, now time.Time) (*OneTimeToken, error)
+	// DeleteOneTimeToken removes a token whether used or not (the call
+	// returned); deleting a missing token is not an error.
+	DeleteOneTimeToken(ctx context.Context, hash []byte) error
+	// PurgeOneTimeTokens deletes tokens expired at now.
+	PurgeOneTimeTokens(ctx context.Context, now time.Time) (int, error)
+
 	// AllowRequest meters one request against the leaky bucket key (GCRA):
 	// it admits the request when the bucket, draining one request per
 	// interval, has room for burst requests; otherwise it returns how long

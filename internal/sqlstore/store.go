@@ -558,6 +558,54 @@ func (s *Store) ListSharedStacks(ctx context.Context, userID string, p platform.
 	return collect(rows, scanStack)
 }
 
+// --- one-time tokens ------------------------------------------------------------
+
+const ottColumns = `hash, account_id, user_id, framework, kind, integration_id, connector_id, expires_at, created_at`
+
+// CreateOneTimeToken implements platform.Store.
+func (s *Store) CreateOneTimeToken(ctx context.Context, t *platform.OneTimeToken) error {
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.now().UTC()
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO one_time_tokens (`+ottColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		t.Hash, t.AccountID, t.UserID, t.Framework, t.Kind, t.IntegrationID, t.ConnectorID, ns(t.ExpiresAt), ns(t.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("insert one-time token: %w", err)
+	}
+	return nil
+}
+
+// UseOneTimeToken implements platform.Store: the token is deleted and
+// returned by one statement, so concurrent uses cannot both succeed.
+func (s *Store) UseOneTimeToken(ctx context.Context, hash []byte, now time.Time) (*platform.OneTimeToken, error) {
+	var t platform.OneTimeToken
+	var exp, c int64
+	err := s.db.QueryRow(ctx, `DELETE FROM one_time_tokens WHERE hash = $1 AND expires_at > $2 RETURNING `+ottColumns, hash, ns(now)).
+		Scan(&t.Hash, &t.AccountID, &t.UserID, &t.Framework, &t.Kind, &t.IntegrationID, &t.ConnectorID, &exp, &c)
+	if err != nil {
+		return nil, s.notFound(err, "one-time token")
+	}
+	t.ExpiresAt, t.CreatedAt = fromNS(exp), fromNS(c)
+	return &t, nil
+}
+
+// DeleteOneTimeToken implements platform.Store.
+func (s *Store) DeleteOneTimeToken(ctx context.Context, hash []byte) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM one_time_tokens WHERE hash = $1`, hash); err != nil {
+		return fmt.Errorf("delete one-time token: %w", err)
+	}
+	return nil
+}
+
+// PurgeOneTimeTokens implements platform.Store.
+func (s *Store) PurgeOneTimeTokens(ctx context.Context, now time.Time) (int, error) {
+	n, err := s.db.Exec(ctx, `DELETE FROM one_time_tokens WHERE expires_at <= $1`, ns(now))
+	if err != nil {
+		return 0, fmt.Errorf("purge one-time tokens: %w", err)
+	}
+	return int(n), nil
+}
+
 // --- rate limiting ------------------------------------------------------------
 
 // AllowRequest implements platform.Store with GCRA: the theoretical arrival

@@ -31,6 +31,7 @@ func Run(t *testing.T, open Opener) {
 		"Stacks":             testStacks,
 		"Shares":             testShares,
 		"SharedStacks":       testSharedStacks,
+		"OneTimeTokens":      testOneTimeTokens,
 		"RateLimitExact":     testRateLimitExact,
 		"RateLimitConcurent": testRateLimitConcurrent,
 	}
@@ -418,4 +419,66 @@ func testRateLimitConcurrent(t *testing.T, s platform.Store) {
 	if admitted.Load() != 100 {
 		t.Fatalf("320 concurrent requests admitted %d, want 100", admitted.Load())
 	}
+}
+
+// testOneTimeTokens: a token is used once, even by concurrent callers; it
+// does not work once expired or revoked; purging removes expired tokens.
+func testOneTimeTokens(t *testing.T, s platform.Store) {
+	ctx := context.Background()
+	a, u := newAccount(t, s, "ott@example.com")
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	mk := func(hash string, exp time.Time) *platform.OneTimeToken {
+		tok := &platform.OneTimeToken{Hash: []byte(hash), AccountID: a.ID, UserID: u.ID, Framework: platform.Framework2,
+			Kind: "hook", IntegrationID: "i1", ConnectorID: "", ExpiresAt: exp, CreatedAt: now}
+		must(t, s.CreateOneTimeToken(ctx, tok))
+		return tok
+	}
+	want := mk("h1", now.Add(15*time.Minute))
+	got, err := s.UseOneTimeToken(ctx, []byte("h1"), now)
+	must(t, err)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("UseOneTimeToken (-want +got):\n%s", diff)
+	}
+	_, err = s.UseOneTimeToken(ctx, []byte("h1"), now)
+	wantNotFound(t, err) // used once
+
+	mk("h2", now.Add(time.Minute))
+	_, err = s.UseOneTimeToken(ctx, []byte("h2"), now.Add(time.Minute))
+	wantNotFound(t, err) // expired at its expiry instant
+
+	mk("h3", now.Add(time.Hour))
+	must(t, s.DeleteOneTimeToken(ctx, []byte("h3")))
+	must(t, s.DeleteOneTimeToken(ctx, []byte("h3"))) // idempotent
+	_, err = s.UseOneTimeToken(ctx, []byte("h3"), now)
+	wantNotFound(t, err)
+
+	// Of 16 concurrent uses, exactly one succeeds.
+	mk("h4", now.Add(time.Hour))
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			_, err := s.UseOneTimeToken(ctx, []byte("h4"), now)
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case !errors.Is(err, platform.ErrNotFound):
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if ok.Load() != 1 {
+		t.Fatalf("%d of 16 concurrent uses succeeded, want 1", ok.Load())
+	}
+
+	mk("h5", now.Add(time.Minute))
+	mk("h6", now.Add(time.Hour))
+	n, err := s.PurgeOneTimeTokens(ctx, now.Add(2*time.Minute))
+	must(t, err)
+	if n != 2 { // h2 (expired unused) and h5
+		t.Fatalf("purged %d, want 2", n)
+	}
+	_, err = s.UseOneTimeToken(ctx, []byte("h6"), now)
+	must(t, err)
 }

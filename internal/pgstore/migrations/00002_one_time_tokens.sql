@@ -1,0 +1,16 @@
+-- +goose Up
+CREATE TABLE one_time_tokens (
+    hash           BYTEA PRIMARY KEY,
+    account_id     TEXT NOT NULL,
+    user_id        TEXT NOT NULL,
+    framework      TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    integration_id TEXT NOT NULL,
+    connector_id   TEXT NOT NULL,
+    expires_at     BIGINT NOT NULL,
+    created_at     BIGINT NOT NULL
+);
+CREATE INDEX one_time_tokens_expiry ON one_time_tokens (expires_at);
+
+-- +goose Down
+DROP TABLE one_time_tokens;
