@@ -162,3 +162,29 @@ type OneTimeToken struct {
 	ExpiresAt     time.Time
 	CreatedAt     time.Time
 }
+
+// Connection is a wrapper connection: credentials and settings for a
+// wrapper's functions on a stack (PLATFORM §2.3, §7.3).
+type Connection struct {
+	ID        string
+	AccountID string
+	UserID    string // who created it: a stack shared with them is "in use" by it
+	Name      string
+	// Offline is set by the platform from ping results, never by clients.
+	Offline bool
+	Wrapper WrapperConfig
+	Stamp
+}
+
+// WrapperConfig is the wrapper part of a connection.
+type WrapperConfig struct {
+	PingFunction string
+	StackID      string
+	// Unencrypted is non-sensitive JSON; Encrypted is sealed JSON.
+	Unencrypted       []byte
+	Encrypted         []byte
+	UnencryptedFields []byte // JSON form-field definitions
+	EncryptedFields   []byte
+	// ConcurrencyLevel caps calls in flight (1–25); 0 means burst.
+	ConcurrencyLevel int
+}

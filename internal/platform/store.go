@@ -81,6 +81,20 @@ type Store interface {
 	// enabled shares.
 	ListSharedStacks(ctx context.Context, userID string, p Page) ([]*Stack, error)
 
+	// CreateConnection stores a new connection.
+	CreateConnection(ctx context.Context, c *Connection) error
+	// GetConnection returns a connection of the account.
+	GetConnection(ctx context.Context, accountID, id string) (*Connection, error)
+	// ListConnections lists the account's connections, oldest first.
+	ListConnections(ctx context.Context, accountID string, p Page) ([]*Connection, error)
+	// UpdateConnection replaces a connection's fields (all but id, account,
+	// user and createdAt).
+	UpdateConnection(ctx context.Context, c *Connection) error
+	// SetConnectionOffline records a ping's verdict.
+	SetConnectionOffline(ctx context.Context, accountID, id string, offline bool) error
+	// DeleteConnection deletes a connection.
+	DeleteConnection(ctx context.Context, accountID, id string) error
+
 	// CreateOneTimeToken stores a one-time token.
 	CreateOneTimeToken(ctx context.Context, t *OneTimeToken) error
 	// UseOneTimeToken consumes the token with that hash if it has not

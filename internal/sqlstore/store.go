@@ -375,11 +375,29 @@ func (s *Store) UpdateStack(ctx context.Context, st *platform.Stack) error {
 }
 
 // dependencies lists what references the stack; with userID set, only the
-// resources of that user. Connections, exports, imports and flows arrive
-// with later schema versions; until then nothing can reference a stack.
+// resources of that user. Exports, imports and flows (with their hooks)
+// arrive with later schema versions.
 func (s *Store) dependencies(ctx context.Context, c Conn, stackID, userID string) (*platform.Dependencies, error) {
-	_, _, _ = ctx, c, userID
-	return &platform.Dependencies{Connections: []platform.Ref{}, Exports: []platform.Ref{}, Imports: []platform.Ref{}, Flows: []platform.Ref{}}, nil
+	d := &platform.Dependencies{Connections: []platform.Ref{}, Exports: []platform.Ref{}, Imports: []platform.Ref{}, Flows: []platform.Ref{}}
+	q := `SELECT id, name FROM connections WHERE stack_id = $1 ORDER BY created_at, id`
+	args := []any{stackID}
+	if userID != "" {
+		q = `SELECT id, name FROM connections WHERE stack_id = $1 AND user_id = $2 ORDER BY created_at, id`
+		args = append(args, userID)
+	}
+	rows, err := c.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("stack dependencies: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r platform.Ref
+		if err := rows.Scan(&r.ID, &r.Name); err != nil {
+			return nil, err
+		}
+		d.Connections = append(d.Connections, r)
+	}
+	return d, rows.Err()
 }
 
 func inUse(d *platform.Dependencies) string {
@@ -556,6 +574,111 @@ func (s *Store) ListSharedStacks(ctx context.Context, userID string, p platform.
 		return nil, fmt.Errorf("list shared stacks: %w", err)
 	}
 	return collect(rows, scanStack)
+}
+
+// --- connections ------------------------------------------------------------------
+
+const connColumns = `id, account_id, user_id, name, offline, ping_function, stack_id, unencrypted, encrypted,
+	unencrypted_fields, encrypted_fields, concurrency_level, created_at, last_modified`
+
+func scanConnection(r Row) (*platform.Connection, error) {
+	var c platform.Connection
+	var off, level, cr, m int64
+	w := &c.Wrapper
+	if err := r.Scan(&c.ID, &c.AccountID, &c.UserID, &c.Name, &off, &w.PingFunction, &w.StackID, &w.Unencrypted, &w.Encrypted,
+		&w.UnencryptedFields, &w.EncryptedFields, &level, &cr, &m); err != nil {
+		return nil, err
+	}
+	c.Offline, w.ConcurrencyLevel, c.CreatedAt, c.LastModified = off != 0, int(level), fromNS(cr), fromNS(m)
+	// Empty is nil, whichever database read it.
+	for _, b := range []*[]byte{&w.Unencrypted, &w.Encrypted, &w.UnencryptedFields, &w.EncryptedFields} {
+		if len(*b) == 0 {
+			*b = nil
+		}
+	}
+	return &c, nil
+}
+
+// CreateConnection implements platform.Store.
+func (s *Store) CreateConnection(ctx context.Context, c *platform.Connection) error {
+	s.stamp(&c.Stamp, true)
+	w := &c.Wrapper
+	_, err := s.db.Exec(ctx, `INSERT INTO connections (`+connColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		c.ID, c.AccountID, c.UserID, c.Name, b2i(c.Offline), w.PingFunction, w.StackID, nonNil(w.Unencrypted), nonNil(w.Encrypted),
+		nonNil(w.UnencryptedFields), nonNil(w.EncryptedFields), int64(w.ConcurrencyLevel), ns(c.CreatedAt), ns(c.LastModified))
+	if err != nil {
+		return fmt.Errorf("insert connection: %w", err)
+	}
+	return nil
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// GetConnection implements platform.Store.
+func (s *Store) GetConnection(ctx context.Context, accountID, id string) (*platform.Connection, error) {
+	c, err := scanConnection(s.db.QueryRow(ctx, `SELECT `+connColumns+` FROM connections WHERE id = $1 AND account_id = $2`, id, accountID))
+	if err != nil {
+		return nil, s.notFound(err, "connection")
+	}
+	return c, nil
+}
+
+// ListConnections implements platform.Store.
+func (s *Store) ListConnections(ctx context.Context, accountID string, p platform.Page) ([]*platform.Connection, error) {
+	l, o := limit(p)
+	rows, err := s.db.Query(ctx, `SELECT `+connColumns+` FROM connections WHERE account_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3`, accountID, l, o)
+	if err != nil {
+		return nil, fmt.Errorf("list connections: %w", err)
+	}
+	return collect(rows, scanConnection)
+}
+
+// UpdateConnection implements platform.Store.
+func (s *Store) UpdateConnection(ctx context.Context, c *platform.Connection) error {
+	s.stamp(&c.Stamp, false)
+	w := &c.Wrapper
+	n, err := s.db.Exec(ctx, `UPDATE connections SET name = $1, offline = $2, ping_function = $3, stack_id = $4, unencrypted = $5,
+		encrypted = $6, unencrypted_fields = $7, encrypted_fields = $8, concurrency_level = $9, last_modified = $10
+		WHERE id = $11 AND account_id = $12`,
+		c.Name, b2i(c.Offline), w.PingFunction, w.StackID, nonNil(w.Unencrypted), nonNil(w.Encrypted), nonNil(w.UnencryptedFields),
+		nonNil(w.EncryptedFields), int64(w.ConcurrencyLevel), ns(c.LastModified), c.ID, c.AccountID)
+	if err != nil {
+		return fmt.Errorf("update connection: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("connection: %w", platform.ErrNotFound)
+	}
+	return nil
+}
+
+// SetConnectionOffline implements platform.Store.
+func (s *Store) SetConnectionOffline(ctx context.Context, accountID, id string, offline bool) error {
+	n, err := s.db.Exec(ctx, `UPDATE connections SET offline = $1, last_modified = $2 WHERE id = $3 AND account_id = $4`,
+		b2i(offline), ns(s.now()), id, accountID)
+	if err != nil {
+		return fmt.Errorf("set connection offline: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("connection: %w", platform.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteConnection implements platform.Store.
+func (s *Store) DeleteConnection(ctx context.Context, accountID, id string) error {
+	n, err := s.db.Exec(ctx, `DELETE FROM connections WHERE id = $1 AND account_id = $2`, id, accountID)
+	if err != nil {
+		return fmt.Errorf("delete connection: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("connection: %w", platform.ErrNotFound)
+	}
+	return nil
 }
 
 // --- one-time tokens ------------------------------------------------------------

@@ -32,6 +32,8 @@ func Run(t *testing.T, open Opener) {
 		"Shares":             testShares,
 		"SharedStacks":       testSharedStacks,
 		"OneTimeTokens":      testOneTimeTokens,
+		"Connections":        testConnections,
+		"InUse":              testInUse,
 		"RateLimitExact":     testRateLimitExact,
 		"RateLimitConcurent": testRateLimitConcurrent,
 	}
@@ -481,4 +483,75 @@ func testOneTimeTokens(t *testing.T, s platform.Store) {
 	}
 	_, err = s.UseOneTimeToken(ctx, []byte("h6"), now)
 	must(t, err)
+}
+
+func wrapperConn(accountID, userID, stackID, name string) *platform.Connection {
+	return &platform.Connection{ID: platform.NewID(), AccountID: accountID, UserID: userID, Name: name,
+		Wrapper: platform.WrapperConfig{PingFunction: "ping", StackID: stackID, Unencrypted: []byte(`{"baseURI":"u"}`),
+			Encrypted: []byte("sealed"), UnencryptedFields: []byte(`[]`), ConcurrencyLevel: 5}}
+}
+
+func testConnections(t *testing.T, s platform.Store) {
+	ctx := context.Background()
+	a, u := newAccount(t, s, "conn@example.com")
+	b, _ := newAccount(t, s, "b@example.com")
+	st := serverStack(a.ID, "s")
+	must(t, s.CreateStack(ctx, st))
+	c := wrapperConn(a.ID, u.ID, st.ID, "erp")
+	must(t, s.CreateConnection(ctx, c))
+	got, err := s.GetConnection(ctx, a.ID, c.ID)
+	must(t, err)
+	if diff := cmp.Diff(c, got); diff != "" {
+		t.Errorf("GetConnection (-want +got):\n%s", diff)
+	}
+	_, err = s.GetConnection(ctx, b.ID, c.ID)
+	wantNotFound(t, err)
+	c.Name, c.Wrapper.ConcurrencyLevel, c.Wrapper.Encrypted = "renamed", 0, []byte("resealed")
+	must(t, s.UpdateConnection(ctx, c))
+	must(t, s.SetConnectionOffline(ctx, a.ID, c.ID, true))
+	got, err = s.GetConnection(ctx, a.ID, c.ID)
+	must(t, err)
+	c.Offline = true
+	if diff := cmp.Diff(c, got, ignoreTimes); diff != "" {
+		t.Errorf("after update (-want +got):\n%s", diff)
+	}
+	wantNotFound(t, s.SetConnectionOffline(ctx, b.ID, c.ID, false))
+	list, err := s.ListConnections(ctx, a.ID, platform.Page{})
+	must(t, err)
+	if len(list) != 1 {
+		t.Fatalf("%d connections", len(list))
+	}
+	wantNotFound(t, s.DeleteConnection(ctx, b.ID, c.ID))
+	must(t, s.DeleteConnection(ctx, a.ID, c.ID))
+	wantNotFound(t, s.DeleteConnection(ctx, a.ID, c.ID))
+}
+
+// testInUse: a stack referenced by a connection cannot be deleted, and a
+// share cannot be removed while the invitee's connections use the stack.
+func testInUse(t *testing.T, s platform.Store) {
+	ctx := context.Background()
+	a, owner := newAccount(t, s, "owner@example.com")
+	b, bob := newAccount(t, s, "bob@example.com")
+	st := serverStack(a.ID, "used")
+	must(t, s.CreateStack(ctx, st))
+	own := wrapperConn(a.ID, owner.ID, st.ID, "own")
+	must(t, s.CreateConnection(ctx, own))
+	sh := &platform.Share{ID: platform.NewID(), StackID: st.ID, AccountID: a.ID, OwnerUserID: owner.ID, Email: bob.Email, Accepted: true}
+	must(t, s.CreateShare(ctx, sh))
+	bobs := wrapperConn(b.ID, bob.ID, st.ID, "bob's")
+	must(t, s.CreateConnection(ctx, bobs))
+
+	deps, err := s.StackDependencies(ctx, st.ID)
+	must(t, err)
+	if len(deps.Connections) != 2 || deps.Empty() {
+		t.Fatalf("dependencies: %+v", deps)
+	}
+	wantCode(t, s.DeleteStack(ctx, a.ID, st.ID), platform.CodeStackInUse)
+	wantCode(t, s.DeleteShare(ctx, sh.ID), platform.CodeShareInUse)
+
+	must(t, s.DeleteConnection(ctx, b.ID, bobs.ID))
+	must(t, s.DeleteShare(ctx, sh.ID)) // bob no longer uses it
+	wantCode(t, s.DeleteStack(ctx, a.ID, st.ID), platform.CodeStackInUse)
+	must(t, s.DeleteConnection(ctx, a.ID, own.ID))
+	must(t, s.DeleteStack(ctx, a.ID, st.ID))
 }
