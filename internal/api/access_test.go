@@ -11,10 +11,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hookstack/hookstack/internal/api"
+	"github.com/hookstack/hookstack/internal/ott"
 	"github.com/hookstack/hookstack/internal/platform"
 )
 
@@ -49,13 +51,16 @@ type codes [nActors]int
 
 // world is one complete fixture: account A (owner, manager, monitor) with a
 // server and a Lambda stack, each shared with the four invitees in their
-// four states, an outsider, and a second (revoked) API token of the owner
+// four states, a third (unshared) server stack used by a wrapper connection
+// of the owner, an outsider, and a second (revoked) API token of the owner
 // and of the monitor to act on.
 type world struct {
 	e           *env
 	users       [nActors]user
 	server      string // stack ids
 	lambda      string
+	used        string           // a server stack nothing answers at, used by conn
+	conn        string           // the owner's connection on used
 	systemToken string           // the server stack's plain token
 	shares      map[actor]string // the server stack's share per invitee
 	tokens      map[actor]string // target token id of owner and monitor
@@ -66,6 +71,21 @@ type world struct {
 var worlds atomic.Int64
 
 const worldLambdaKey = "AKIAWORLDEXAMPLE0001"
+
+// worldConnSecret is the encrypted part of the world's connection: no
+// answer may ever hold it.
+const worldConnSecret = "world_conn_secret_value"
+
+// unreachableHost is a host URI nothing listens at: a ping through it fails
+// at once with stack_unreachable, and changes nothing.
+const unreachableHost = "http://127.0.0.1:1"
+
+// connectionBody is a wrapper connection on stack, as POST and PUT take it.
+func connectionBody(stack string, encrypted any) map[string]any {
+	return map[string]any{"type": "wrapper", "name": "ERP", "wrapper": map[string]any{
+		"pingFunction": "ping", "_stackId": stack, "unencrypted": map[string]any{"baseURI": "https://erp.example"},
+		"encrypted": encrypted, "concurrencyLevel": 2}}
+}
 
 // newWorld builds a fresh world in e with unique emails.
 func newWorld(e *env) *world {
@@ -80,12 +100,18 @@ func newWorld(e *env) *world {
 		w.users[a] = e.account(p + a.String() + "@example.com")
 	}
 	o := w.users[owner]
-	w.server = e.want(e.do(o, "POST", "/v1/stacks", serverBody), 201).json(e.t)["_id"].(string)
+	// Pings through the server stack fail at once, without the network.
+	server := map[string]any{"name": "ext", "type": "server", "framework": "twoDotZero",
+		"server": map[string]any{"hostURI": unreachableHost, "ipRanges": []string{"203.0.113.0/24"}}}
+	w.server = e.want(e.do(o, "POST", "/v1/stacks", server), 201).json(e.t)["_id"].(string)
 	lambdaBody := map[string]any{"name": "fn", "type": "lambda", "framework": "twoDotZero",
 		"lambda": map[string]any{"accessKeyId": worldLambdaKey, "secretAccessKey": lambdaSecret,
 			"awsRegion": "us-east-1", "functionName": "orders", "language": "Other", "endpointURL": "http://127.0.0.1:4566"}}
 	w.lambda = e.want(e.do(o, "POST", "/v1/stacks", lambdaBody), 201).json(e.t)["_id"].(string)
 	w.systemToken = e.want(e.do(o, "GET", "/v1/stacks/"+w.server+"/systemToken", nil), 200).json(e.t)["systemToken"].(string)
+	w.used = e.want(e.do(o, "POST", "/v1/stacks", map[string]any{"name": "used", "type": "server",
+		"server": map[string]any{"hostURI": unreachableHost}}), 201).json(e.t)["_id"].(string)
+	w.conn = e.want(e.do(o, "POST", "/v1/connections", connectionBody(w.used, map[string]any{"apiKey": worldConnSecret})), 201).json(e.t)["_id"].(string)
 
 	for _, stack := range []string{w.server, w.lambda} {
 		for _, a := range invitees {
@@ -123,6 +149,10 @@ func (w *world) id(target string) string {
 		return w.server
 	case "lambda":
 		return w.lambda
+	case "used":
+		return w.used
+	case "conn":
+		return w.conn
 	case "token:owner":
 		return w.tokens[owner]
 	case "token:monitor":
@@ -154,6 +184,7 @@ func (w *world) snapshot() any {
 		snap["tokens:"+a.String()] = must(w.e.store.ListAPITokens(ctx, w.users[a].AccountID, all))
 		snap["stacks:"+a.String()] = must(w.e.store.ListStacks(ctx, w.users[a].AccountID, all))
 		snap["invites:"+a.String()] = must(w.e.store.ListSharesForUser(ctx, w.users[a].ID, all))
+		snap["connections:"+a.String()] = must(w.e.store.ListConnections(ctx, w.users[a].AccountID, all))
 	}
 	return snap
 }
@@ -164,7 +195,12 @@ type accessRow struct {
 	target string // what {id} names (see world.id)
 	query  string
 	body   any
-	want   codes
+	// mkBody, when set, makes the body from the world (ids in it).
+	mkBody func(w *world) any
+	// about names the row further when route and target do not tell it
+	// from another row.
+	about string
+	want  codes
 	// items, for lists, is the length of the page each actor gets.
 	items *codes
 }
@@ -174,7 +210,52 @@ func (r accessRow) name() string {
 	if r.target != "" {
 		n += " on " + r.target
 	}
+	if r.about != "" {
+		n += " (" + r.about + ")"
+	}
 	return n
+}
+
+// via is how an actor authenticates: with their API token, or with a
+// one-time token minted for them as an extension call would get it.
+type via int
+
+const (
+	apiToken   via = iota
+	hook2          // a framework-2.0 hook's one-time token
+	installer2     // a framework-2.0 installer's one-time token
+	hook1          // a framework-1.0 hook's one-time token
+	nVias
+)
+
+var viaScopes = [nVias]struct{ framework, kind string }{
+	hook2:      {platform.Framework2, "hook"},
+	installer2: {platform.Framework2, "installer"},
+	hook1:      {platform.Framework1, "hook"},
+}
+
+func (v via) String() string {
+	if v == apiToken {
+		return "API token"
+	}
+	return "one-time token (" + viaScopes[v].framework + " " + viaScopes[v].kind + ")"
+}
+
+// expect is the status a sends row with via. One-time tokens never
+// administer (403); they read their own identity as any token does, and
+// work on connections (an integration's resources) unless they are a
+// framework-2.0 hook's, getting then what the same user's API token gets.
+func (r accessRow) expect(a actor, v via) int {
+	if v == apiToken || a == anonymous {
+		return r.want[a]
+	}
+	switch {
+	case r.route == "GET /v1/tokenInfo":
+		return r.want[a]
+	case strings.Contains(r.route, " /v1/connections") && v != hook2:
+		return r.want[a]
+	}
+	return 403
 }
 
 // shareCodes: users of the owning account get own (owner, manager) and mon
@@ -244,7 +325,7 @@ func accessRows() []accessRow {
 	}
 	rows = append(rows,
 		accessRow{route: "GET /v1/stacks", want: all(200),
-			items: &codes{owner: 2, manager: 2, monitor: 2}},
+			items: &codes{owner: 3, manager: 3, monitor: 3}},
 		// Invitees and the outsider create in their own account.
 		accessRow{route: "POST /v1/stacks", body: serverBody,
 			want: codes{owner: 201, manager: 201, monitor: 403, pending: 201, accepted: 201, disabled: 201, dismissed: 201, outsider: 201}},
@@ -298,6 +379,43 @@ func accessRows() []accessRow {
 			accessRow{route: "PUT /v1/sshares/{id}/dismiss", target: target, body: map[string]any{}, want: shareCodes(inv, 403, 403, 200)},
 		)
 	}
+
+	// A stack in use by a connection cannot be deleted.
+	rows = append(rows,
+		accessRow{route: "DELETE /v1/stacks/{id}", target: "used", want: stackCodes(422, 403, 404)},
+		accessRow{route: "GET /v1/stacks/{id}/dependencies", target: "used", want: stackCodes(200, 200, 404)},
+	)
+
+	// Connections belong to their account: monitor users read them, manage
+	// users change and ping them; other accounts, invitees of the account's
+	// shares among them, get 404. A connection may use a stack of the
+	// caller's account or one shared with them by an accepted, switched-on
+	// share; any other _stackId is 422.
+	connCodes := func(own, mon int) codes {
+		return codes{owner: own, manager: own, monitor: mon, pending: 404, accepted: 404, disabled: 404, dismissed: 404, outsider: 404}
+	}
+	useShared := func(ok int) codes { // a body naming a stack shared with the invitees
+		return codes{owner: ok, manager: ok, monitor: 403, pending: 422, accepted: ok, disabled: 422, dismissed: 422, outsider: 422}
+	}
+	rows = append(rows,
+		accessRow{route: "GET /v1/connections", want: all(200), items: &codes{owner: 1, manager: 1, monitor: 1}},
+		accessRow{route: "POST /v1/connections", about: "on the shared Lambda stack", want: useShared(201),
+			mkBody: func(w *world) any { return connectionBody(w.lambda, map[string]any{"apiKey": "k"}) }},
+		accessRow{route: "POST /v1/connections", about: "on the unshared stack", want: codes{owner: 201, manager: 201, monitor: 403,
+			pending: 422, accepted: 422, disabled: 422, dismissed: 422, outsider: 422},
+			mkBody: func(w *world) any { return connectionBody(w.used, map[string]any{"apiKey": "k"}) }},
+		accessRow{route: "GET /v1/connections/{id}", target: "conn", want: connCodes(200, 200)},
+		accessRow{route: "PUT /v1/connections/{id}", target: "conn", want: connCodes(200, 403),
+			mkBody: func(w *world) any { return connectionBody(w.used, "******") }},
+		accessRow{route: "DELETE /v1/connections/{id}", target: "conn", want: connCodes(204, 403)},
+		// A ping the stack cannot answer is 200 {"errors":[stack_unreachable]}.
+		accessRow{route: "GET /v1/connections/{id}/ping", target: "conn", want: connCodes(200, 403)},
+		accessRow{route: "POST /v1/connections/{id}/ping", target: "conn", want: connCodes(200, 403),
+			body: map[string]any{"_exportId": "5f0000000000000000000003"}},
+		accessRow{route: "POST /v1/connections/ping", about: "on the shared server stack", want: useShared(200),
+			mkBody: func(w *world) any { return connectionBody(w.server, map[string]any{"apiKey": "k"}) }},
+	)
+
 	for i := range rows {
 		rows[i].want[anonymous] = 401
 		if rows[i].items != nil {
@@ -312,11 +430,13 @@ func mutates(route string, status int) bool {
 	return !strings.HasPrefix(route, "GET ") && status >= 200 && status < 300
 }
 
-// TestAccessMatrix asks every stack, share and token endpoint as every kind
-// of caller and checks the exact status, that refused requests change
-// nothing, that nothing leaks to callers outside the owning account (their
-// 404s are indistinguishable from a missing resource), and that every status
-// seen is documented in api/openapi.yaml.
+// TestAccessMatrix asks every endpoint (tokens, stacks, shares,
+// connections) as every kind of caller, with their API token and with
+// one-time tokens of three scopes, and checks the exact status, that
+// refused requests change nothing, that one-time tokens are used up, that
+// nothing leaks to callers outside the owning account (their 404s are
+// indistinguishable from a missing resource), and that every status seen is
+// documented in api/openapi.yaml.
 func TestAccessMatrix(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
@@ -340,13 +460,20 @@ func TestAccessMatrix(t *testing.T) {
 	before := shared.snapshot()
 	seenMap := map[string]bool{} // "ROUTE STATUS" answered
 
-	check := func(t *testing.T, w *world, row accessRow, a actor, r response) {
+	check := func(t *testing.T, w *world, row accessRow, a actor, v via, r response) {
 		t.Helper()
-		if want := row.want[a]; r.status != want {
-			t.Errorf("%s as %s: status %d, want %d: %s", row.name(), a, r.status, want, r.body)
+		if want := row.expect(a, v); r.status != want {
+			t.Errorf("%s as %s with %s: status %d, want %d: %s", row.name(), a, v, r.status, want, r.body)
 			return
 		}
 		checkBody(t, w, row, a, r, notFound)
+	}
+	// vias are the ways actor a may authenticate: anonymous has no token.
+	vias := func(a actor) via {
+		if a == anonymous {
+			return apiToken + 1
+		}
+		return nVias
 	}
 
 	t.Run("shared world", func(t *testing.T) {
@@ -355,12 +482,14 @@ func TestAccessMatrix(t *testing.T) {
 		w.e = se
 		for _, row := range rows {
 			for a := owner; a < nActors; a++ {
-				if mutates(row.route, row.want[a]) {
-					continue
+				for v := range vias(a) {
+					if mutates(row.route, row.expect(a, v)) {
+						continue
+					}
+					r := w.request(a, v, row)
+					check(t, &w, row, a, v, r)
+					seenMap[row.route+" "+strconv.Itoa(r.status)] = true
 				}
-				r := w.request(a, row)
-				check(t, &w, row, a, r)
-				seenMap[row.route+" "+strconv.Itoa(r.status)] = true
 			}
 		}
 		if d := cmp.Diff(before, w.snapshot()); d != "" {
@@ -373,22 +502,25 @@ func TestAccessMatrix(t *testing.T) {
 	type job struct {
 		row accessRow
 		a   actor
+		v   via
 	}
 	var jobs []job
 	for _, row := range rows {
 		for a := owner; a < nActors; a++ {
-			if mutates(row.route, row.want[a]) {
-				jobs = append(jobs, job{row, a})
-				seenMap[row.route+" "+strconv.Itoa(row.want[a])] = true
+			for v := range vias(a) {
+				if want := row.expect(a, v); mutates(row.route, want) {
+					jobs = append(jobs, job{row, a, v})
+					seenMap[row.route+" "+strconv.Itoa(want)] = true
+				}
 			}
 		}
 	}
 	t.Run("fresh worlds", func(t *testing.T) {
 		for _, j := range jobs {
-			t.Run(j.row.name()+" as "+j.a.String(), func(t *testing.T) {
+			t.Run(j.row.name()+" as "+j.a.String()+" with "+j.v.String(), func(t *testing.T) {
 				t.Parallel()
 				w := newWorld(e.with(t))
-				check(t, w, j.row, j.a, w.request(j.a, j.row))
+				check(t, w, j.row, j.a, j.v, w.request(j.a, j.v, j.row))
 			})
 		}
 	})
@@ -402,11 +534,31 @@ func TestAccessMatrix(t *testing.T) {
 	}
 }
 
-// request sends row as actor a.
-func (w *world) request(a actor, row accessRow) response {
+// request sends row as actor a, authenticated by v. A one-time token is
+// minted for the request and must be used up by it, whatever the answer.
+func (w *world) request(a actor, v via, row accessRow) response {
 	method, path, _ := strings.Cut(row.route, " ")
 	path = strings.Replace(path, "{id}", w.id(row.target), 1) + row.query
-	return w.e.do(w.users[a], method, path, row.body)
+	body := row.body
+	if row.mkBody != nil {
+		body = row.mkBody(w)
+	}
+	u := w.users[a]
+	if v != apiToken {
+		sc := viaScopes[v]
+		tok, _, err := ott.Mint(context.Background(), w.e.store, ott.Scope{AccountID: u.AccountID, UserID: u.ID,
+			Framework: sc.framework, Kind: sc.kind, IntegrationID: "5f0000000000000000000001"}, time.Now())
+		if err != nil {
+			w.e.t.Fatal(err)
+		}
+		u.token = tok
+		defer func() {
+			if r := w.e.do(u, "GET", "/v1/tokenInfo", nil); r.status != http.StatusUnauthorized {
+				w.e.t.Errorf("%s as %s with %s: the one-time token still works (%d) after one use", row.name(), a, v, r.status)
+			}
+		}()
+	}
+	return w.e.do(u, method, path, body)
 }
 
 // secretKeys are the members a caller outside the owning account must never
@@ -449,6 +601,9 @@ func checkBody(t *testing.T, w *world, row accessRow, a actor, r response, notFo
 	if bytes.Contains(r.body, []byte(lambdaSecret)) {
 		t.Errorf("%s: the Lambda secret in the answer: %s", name, r.body)
 	}
+	if bytes.Contains(r.body, []byte(worldConnSecret)) {
+		t.Errorf("%s: the connection's encrypted part in the answer: %s", name, r.body)
+	}
 	for tok, v := range w.tokenValues {
 		if row.route == "GET /v1/accesstokens/{id}/display" && r.status == 200 {
 			break // what it is for; who may ask is in the matrix
@@ -472,6 +627,9 @@ func checkBody(t *testing.T, w *world, row accessRow, a actor, r response, notFo
 
 	if r.status >= 300 {
 		return
+	}
+	if strings.HasSuffix(row.route, "/ping") {
+		checkPing(t, r, strings.HasPrefix(row.route, "GET "))
 	}
 	if row.items != nil {
 		if got := len(r.list(t)); got != row.items[a] {

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookstack/hookstack/internal/connection"
+	"github.com/hookstack/hookstack/internal/invoke"
 	"github.com/hookstack/hookstack/internal/ott"
 	"github.com/hookstack/hookstack/internal/platform"
 	"github.com/hookstack/hookstack/internal/secret"
@@ -38,6 +40,12 @@ type Config struct {
 	Store   platform.Store
 	Sealer  *secret.Sealer
 	Limiter Limiter // nil: no rate limiting
+	// Invokers returns the invoker that calls a stack's functions; nil means
+	// StackInvokers(Sealer).
+	Invokers func(*platform.Stack) (invoke.Invoker, error)
+	// Offline is told when a ping takes a connection offline (the platform
+	// schedules its re-pings); nil means nobody is told.
+	Offline func(ctx context.Context, accountID, connectionID string) error
 	Logger  *slog.Logger
 	Now     func() time.Time
 }
@@ -47,6 +55,8 @@ type Server struct {
 	store   platform.Store
 	sealer  *secret.Sealer
 	limiter Limiter
+	pinger  *connection.Pinger
+	offline func(ctx context.Context, accountID, connectionID string) error
 	log     *slog.Logger
 	now     func() time.Time
 	mux     *http.ServeMux
@@ -55,13 +65,18 @@ type Server struct {
 
 // New returns the API server with every route registered.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, sealer: cfg.Sealer, limiter: cfg.Limiter, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, sealer: cfg.Sealer, limiter: cfg.Limiter, offline: cfg.Offline, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	invokers := cfg.Invokers
+	if invokers == nil {
+		invokers = StackInvokers(cfg.Sealer)
+	}
+	s.pinger = &connection.Pinger{Store: cfg.Store, Sealer: cfg.Sealer, Invokers: invokers, Now: s.now}
 	s.register()
 	return s
 }

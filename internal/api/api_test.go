@@ -34,6 +34,12 @@ type env struct {
 
 func newEnv(t testing.TB, limiter api.Limiter) *env {
 	t.Helper()
+	return newEnvWith(t, func(c *api.Config) { c.Limiter = limiter })
+}
+
+// newEnvWith is newEnv with the API configuration adjusted by set.
+func newEnvWith(t testing.TB, set func(*api.Config)) *env {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "hookstack.db")
 	st, err := sqlitestore.Open(context.Background(), path, nil)
@@ -46,8 +52,10 @@ func newEnv(t testing.TB, limiter api.Limiter) *env {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	h := api.New(api.Config{Store: st, Sealer: sealer, Limiter: limiter,
-		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: logs, mu: make(chan struct{}, 1)}, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	cfg := api.Config{Store: st, Sealer: sealer,
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: logs, mu: make(chan struct{}, 1)}, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	set(&cfg)
+	h := api.New(cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &env{t: t, url: srv.URL, handler: h, store: st, sealer: sealer, dbPath: path, logs: logs}

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/hookstack/hookstack/internal/api"
 	"github.com/hookstack/hookstack/internal/platform"
@@ -139,6 +142,35 @@ func TestMaskedRoundTrip(t *testing.T) {
 	tok := e.want(e.do(owner, "POST", "/v1/accesstokens", map[string]any{"name": "rt"}), 201).json(t)["_id"].(string)
 	got := e.want(e.do(owner, "GET", "/v1/accesstokens/"+tok, nil), 200).body
 	e.want(e.do(owner, "PUT", "/v1/accesstokens/"+tok, string(got)), 200)
+
+	// A connection: the masked encrypted part keeps the sealed secrets, and
+	// the read-only offline flag is neither set nor cleared.
+	stack := e.want(e.do(owner, "POST", "/v1/stacks", serverBody), 201).json(t)["_id"].(string)
+	conn := e.want(e.do(owner, "POST", "/v1/connections", connBody(stack, connSecret)), 201).json(t)["_id"].(string)
+	if err := e.store.SetConnectionOffline(ctx, owner.AccountID, conn, true); err != nil {
+		t.Fatal(err)
+	}
+	before, err := e.store.GetConnection(ctx, owner.AccountID, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = e.want(e.do(owner, "GET", "/v1/connections/"+conn, nil), 200).body
+	again := e.want(e.do(owner, "PUT", "/v1/connections/"+conn, string(got)), 200).body
+	after, err := e.store.GetConnection(ctx, owner.AccountID, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after.Wrapper.Encrypted) != string(before.Wrapper.Encrypted) || !after.Offline {
+		t.Errorf("connection: the secrets or offline changed by a round trip")
+	}
+	var g, a map[string]any
+	_ = json.Unmarshal(got, &g)
+	_ = json.Unmarshal(again, &a)
+	delete(g, "lastModified")
+	delete(a, "lastModified")
+	if d := cmp.Diff(g, a); d != "" {
+		t.Errorf("connection: a round trip changed the answer (-GET +PUT):\n%s", d)
+	}
 }
 
 // TestTokenAutoPurgeAt: a badly written autoPurgeAt is a validation error
@@ -280,7 +312,8 @@ func TestIDsAndExpiry(t *testing.T) {
 	owner := e.account("owner@example.com")
 	missing := e.want(e.do(owner, "GET", "/v1/stacks/"+strings.Repeat("0", 24), nil), 404).body
 	for _, p := range []string{"/v1/stacks/XYZ", "/v1/stacks/0123456789ABCDEF01234567", "/v1/accesstokens/abc",
-		"/v1/stacks/" + strings.Repeat("0", 25) + "/dependencies"} {
+		"/v1/stacks/" + strings.Repeat("0", 25) + "/dependencies", "/v1/connections/XYZ", "/v1/connections/" + strings.Repeat("0", 24),
+		"/v1/connections/" + strings.Repeat("0", 24) + "/ping"} {
 		if r := e.want(e.do(owner, "GET", p, nil), 404); string(r.body) != string(missing) {
 			t.Errorf("%s: %s", p, r.body)
 		}
@@ -319,7 +352,7 @@ func TestListsPageAndForwardedProto(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	owner := e.account("owner@example.com")
-	for _, p := range []string{"/v1/accesstokens", "/v1/stacks", "/v1/sshares", "/v1/shared/sshares", "/v1/shared/stacks"} {
+	for _, p := range []string{"/v1/accesstokens", "/v1/stacks", "/v1/sshares", "/v1/shared/sshares", "/v1/shared/stacks", "/v1/connections"} {
 		e.want(e.do(owner, "GET", p+"?limit=1001", nil), 400)
 		e.want(e.do(owner, "GET", p+"?skip=5", nil), 200)
 	}
@@ -333,5 +366,30 @@ func TestListsPageAndForwardedProto(t *testing.T) {
 		if l := rec.Header().Get("Link"); !strings.HasPrefix(l, "<"+proto+"://example.com/v1/accesstokens?") {
 			t.Errorf("X-Forwarded-Proto %s: Link %q", proto, l)
 		}
+	}
+}
+
+// TestSystemTokenGraceAppliesToPings: during a grace window, a call of the
+// platform (here a ping) that the stack refuses with the new system token is
+// retried with the previous one; once the window is gone it fails with
+// stack_unauthorized, which leaves the connection's offline flag alone.
+func TestSystemTokenGraceAppliesToPings(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	owner := e.account("owner@example.com")
+	stack, _ := e.stackServer(t, owner, "2.0") // accepts only the token it started with
+	id := e.want(e.do(owner, "POST", "/v1/connections", connBody(stack, connSecret)), 201).json(t)["_id"].(string)
+	e.want(e.do(owner, "DELETE", "/v1/stacks/"+stack+"/systemToken?graceSeconds=600", nil), 204)
+	if got := e.want(e.do(owner, "GET", "/v1/connections/"+id+"/ping", nil), 200).json(t); got["code"] != 200.0 {
+		t.Fatalf("ping in the grace window: %v", got)
+	}
+	e.want(e.do(owner, "DELETE", "/v1/stacks/"+stack+"/systemToken", nil), 204) // no window any more
+	r := e.want(e.do(owner, "GET", "/v1/connections/"+id+"/ping", nil), 200)
+	var b struct{ Errors []struct{ Code string } }
+	if err := json.Unmarshal(r.body, &b); err != nil || len(b.Errors) == 0 || b.Errors[0].Code != "stack_unauthorized" {
+		t.Fatalf("ping with a token the stack does not know: %s", r.body)
+	}
+	if got := e.want(e.do(owner, "GET", "/v1/connections/"+id, nil), 200).json(t); got["offline"] != false {
+		t.Fatalf("a refused system token took the connection offline: %v", got)
 	}
 }

@@ -288,3 +288,186 @@ func FuzzReinvite(f *testing.F) {
 		}
 	})
 }
+
+// connSeeds are wrapper connections in every shape, with $STACK standing
+// for a stack of the caller's account and $OTHER for one of another
+// account. The fuzz stack answers a ping with the status and body that the
+// connection's unencrypted settings ask for, so the fuzzer varies the
+// stack's answers too.
+var connSeeds = []string{
+	`{"type":"wrapper","name":"ERP","wrapper":{"pingFunction":"ping","_stackId":"$STACK","unencrypted":{"baseURI":"https://erp.example"},"encrypted":{"apiKey":"k"},"unencryptedFields":[{"id":"baseURI","label":"Base URI"}],"encryptedFields":[],"concurrencyLevel":3}}`,
+	`{"type":"wrapper","name":"ERP","wrapper":{"pingFunction":"ping","_stackId":"$STACK","encrypted":"******"}}`,
+	`{"type":"wrapper","name":"ERP","wrapper":{"pingFunction":"ping","_stackId":"$STACK","encrypted":null,"unencrypted":null,"concurrencyLevel":null}}`,
+	`{"type":"wrapper","name":"ERP","wrapper":{"_stackId":"$STACK"}}`,
+	`{"type":"wrapper","name":"ERP","wrapper":{"pingFunction":"ping","_stackId":"$OTHER","encrypted":{}}}`,
+	`{"type":"wrapper","name":"ERP","wrapper":{"pingFunction":"ping","_stackId":"$STACK","concurrencyLevel":0}}`,
+	`{"type":"wrapper","name":"ERP","wrapper":{"pingFunction":"ping","_stackId":"$STACK","concurrencyLevel":26.5}}`,
+	`{"type":"http","name":"","wrapper":{"_stackId":"000000000000000000000000","unencrypted":[],"encrypted":"x","unencryptedFields":{}}}`,
+	`{"type":"wrapper","name":"x","wrapper":null,"offline":true,"_id":"0123456789abcdef01234567"}`,
+	`{"type":"wrapper","name":"x","wrapper":{"pingFunction":"\u0000","_stackId":["$STACK"]}}`,
+	`{"type":"wrapper","name":"x","wrapper":{"pingFunction":"ping","_stackId":"$STACK","unencrypted":{"status":200,"body":"{\"statusCode\":200}"}}}`,
+	`{"type":"wrapper","name":"x","wrapper":{"pingFunction":"ping","_stackId":"$STACK","unencrypted":{"status":200,"body":"{\"statusCode\":401,\"errors\":[]}"}}}`,
+	`{"type":"wrapper","name":"x","wrapper":{"pingFunction":"ping","_stackId":"$STACK","unencrypted":{"status":200,"body":"{\"statusCode\":403,\"errors\":[null,{}]}"}}}`,
+	`{"type":"wrapper","name":"x","wrapper":{"pingFunction":"ping","_stackId":"$STACK","unencrypted":{"status":200,"body":"{\"statusCode\":500}"}}}`,
+	`{"type":"wrapper","name":"x","wrapper":{"pingFunction":"ping","_stackId":"$STACK","unencrypted":{"status":200,"body":"[1]"}}}`,
+	`{"type":"wrapper","name":"x","wrapper":{"pingFunction":"ping","_stackId":"$STACK","unencrypted":{"status":200,"body":"not json"}}}`,
+	`{"type":"wrapper","name":"x","wrapper":{"pingFunction":"ping","_stackId":"$STACK","unencrypted":{"status":200,"body":""}}}`,
+	`{"type":"wrapper","name":"x","wrapper":{"pingFunction":"ping","_stackId":"$STACK","unencrypted":{"status":422,"body":"{\"errors\":[{\"code\":\"boom\",\"message\":\"thrown\"}]}"}}}`,
+	`{"type":"wrapper","name":"x","wrapper":{"pingFunction":"ping","_stackId":"$STACK","unencrypted":{"status":422,"body":"{\"errors\":[]}"}}}`,
+	`{"type":"wrapper","name":"x","wrapper":{"pingFunction":"ping","_stackId":"$STACK","unencrypted":{"status":401,"body":"{\"errors\":[{\"code\":\"unauthorized\",\"message\":\"bad token\"}]}"}}}`,
+	`{"type":"wrapper","name":"x","wrapper":{"pingFunction":"ping","_stackId":"$STACK","unencrypted":{"status":502,"body":"<html>"}}}`,
+	`{"_exportId":"5f0000000000000000000003","_importId":5}`,
+}
+
+// connFuzzEnv is fuzzEnv with a stack of the owner's account that answers
+// as the connection asks (see connSeeds), a stack of another account, and
+// the connection seeds.
+func connFuzzEnv(f *testing.F) (e *env, owner user, expand func([]byte) []byte) {
+	e, owner = fuzzEnv(f)
+	for _, s := range connSeeds {
+		f.Add([]byte(s))
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var call struct {
+			Options struct {
+				Connection struct {
+					Unencrypted struct {
+						Status int    `json:"status"`
+						Body   string `json:"body"`
+					} `json:"unencrypted"`
+				} `json:"connection"`
+			} `json:"options"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&call)
+		answer := call.Options.Connection.Unencrypted
+		if answer.Status < 200 || answer.Status > 599 {
+			answer.Status = http.StatusOK
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(answer.Status)
+		_, _ = w.Write([]byte(answer.Body))
+	}))
+	f.Cleanup(srv.Close)
+	stack := e.want(e.do(owner, "POST", "/v1/stacks", map[string]any{"name": "fuzz", "type": "server",
+		"server": map[string]any{"hostURI": srv.URL}}), 201).json(f)["_id"].(string)
+	other := e.account("other@example.com")
+	otherStack := e.want(e.do(other, "POST", "/v1/stacks", serverBody), 201).json(f)["_id"].(string)
+	r := strings.NewReplacer("$STACK", stack, "$OTHER", otherStack)
+	return e, owner, func(b []byte) []byte { return []byte(r.Replace(string(b))) }
+}
+
+// checkPing fails unless a 200 ping answer is {}, {"code":200} (get) or
+// {"errors":[…]} with at least one error.
+func checkPing(t *testing.T, r response, get bool) {
+	t.Helper()
+	if r.status != http.StatusOK {
+		return
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("ping answer is not an object: %s", r.body)
+	}
+	switch {
+	case !get && len(m) == 0, get && len(m) == 1 && string(m["code"]) == "200":
+	case len(m) == 1 && m["errors"] != nil:
+		var errs []json.RawMessage
+		if err := json.Unmarshal(m["errors"], &errs); err != nil || len(errs) == 0 {
+			t.Fatalf("a failed ping without errors: %s", r.body)
+		}
+	default:
+		t.Fatalf("ping answered %s", r.body)
+	}
+}
+
+func FuzzCreateConnection(f *testing.F) {
+	e, owner, expand := connFuzzEnv(f)
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		e := e.with(t)
+		before := len(listAll(t, e.store.ListConnections, owner.AccountID))
+		r := e.serve(owner, "POST", "/v1/connections", expand(body))
+		checkAnswer(t, r)
+		after := listAll(t, e.store.ListConnections, owner.AccountID)
+		if r.status != http.StatusCreated {
+			if len(after) != before {
+				t.Fatalf("a failed create (%d) left %d connections, had %d: %s", r.status, len(after), before, r.body)
+			}
+			return
+		}
+		if len(after) != before+1 {
+			t.Fatalf("a create left %d connections, had %d", len(after), before)
+		}
+		c := r.json(t)
+		w, _ := c["wrapper"].(map[string]any)
+		if w["encrypted"] != "******" || c["offline"] != false {
+			t.Fatalf("created: %s", r.body)
+		}
+		if err := e.store.DeleteConnection(ctx, owner.AccountID, c["_id"].(string)); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func FuzzUpdateConnection(f *testing.F) {
+	e, owner, expand := connFuzzEnv(f)
+	ctx := context.Background()
+	id := e.want(e.do(owner, "POST", "/v1/connections", json.RawMessage(expand([]byte(connSeeds[0])))), 201).json(f)["_id"].(string)
+	// Offline, so that an update is seen to leave it alone.
+	if err := e.store.SetConnectionOffline(ctx, owner.AccountID, id, true); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		e := e.with(t)
+		old, err := e.store.GetConnection(ctx, owner.AccountID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = expand(body)
+		r := e.serve(owner, "PUT", "/v1/connections/"+id, body)
+		checkAnswer(t, r)
+		now, err := e.store.GetConnection(ctx, owner.AccountID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.status != http.StatusOK {
+			if d := cmp.Diff(old, now); d != "" {
+				t.Fatalf("a failed update (%d) changed the connection (-before +after):\n%s", r.status, d)
+			}
+			return
+		}
+		if !now.Offline || now.UserID != old.UserID || !now.CreatedAt.Equal(old.CreatedAt) {
+			t.Fatalf("an update changed offline, the user or createdAt: %+v", now)
+		}
+		if w, _ := r.json(t)["wrapper"].(map[string]any); w["encrypted"] != "******" {
+			t.Fatalf("updated: %s", r.body)
+		}
+		// "******" keeps the stored secret. (encoding/json matches members
+		// as the API does: case-insensitively, the last one winning.)
+		var sent struct {
+			Wrapper struct {
+				Encrypted json.RawMessage `json:"encrypted"`
+			} `json:"wrapper"`
+		}
+		if json.Unmarshal(body, &sent) == nil && string(bytes.TrimSpace(sent.Wrapper.Encrypted)) == `"******"` &&
+			!bytes.Equal(now.Wrapper.Encrypted, old.Wrapper.Encrypted) {
+			t.Fatal(`an update with "******" changed the stored secret`)
+		}
+		if err := e.store.UpdateConnection(ctx, old); err != nil { // back to the start
+			t.Fatal(err)
+		}
+	})
+}
+
+func FuzzPingUnsavedConnection(f *testing.F) {
+	e, owner, expand := connFuzzEnv(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		e := e.with(t)
+		before := listAll(t, e.store.ListConnections, owner.AccountID)
+		r := e.serve(owner, "POST", "/v1/connections/ping", expand(body))
+		checkAnswer(t, r)
+		checkPing(t, r, false)
+		if d := cmp.Diff(before, listAll(t, e.store.ListConnections, owner.AccountID)); d != "" {
+			t.Fatalf("an unsaved ping (%d) changed the connections (-before +after):\n%s", r.status, d)
+		}
+	})
+}

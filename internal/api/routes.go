@@ -32,4 +32,13 @@ func (s *Server) register() {
 	s.handle("PUT /v1/sshares/{id}/dismiss", s.answerShare(false))
 	s.handle("GET /v1/shared/sshares", s.listInvites)
 	s.handle("GET /v1/shared/stacks", s.listSharedStacks)
+
+	s.handleClass("GET /v1/connections", ott.ClassIntegration, s.listConnections)
+	s.handleClass("POST /v1/connections", ott.ClassIntegration, s.createConnection)
+	s.handleClass("GET /v1/connections/{id}", ott.ClassIntegration, s.getConnection)
+	s.handleClass("PUT /v1/connections/{id}", ott.ClassIntegration, s.updateConnection)
+	s.handleClass("DELETE /v1/connections/{id}", ott.ClassIntegration, s.deleteConnection)
+	s.handleClass("GET /v1/connections/{id}/ping", ott.ClassIntegration, s.pingSaved(true))
+	s.handleClass("POST /v1/connections/{id}/ping", ott.ClassIntegration, s.pingSaved(false))
+	s.handleClass("POST /v1/connections/ping", ott.ClassIntegration, s.pingUnsaved)
 }

@@ -424,7 +424,7 @@ func (s *Server) stackDependencies(w http.ResponseWriter, r *http.Request, p *pr
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, deps)
+	writeJSON(w, http.StatusOK, deps.Redacted(p.user.AccountID))
 	return nil
 }
 

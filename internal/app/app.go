@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -18,7 +19,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/hookstack/hookstack/internal/api"
+	"github.com/hookstack/hookstack/internal/connection"
+	"github.com/hookstack/hookstack/internal/jobs"
 	"github.com/hookstack/hookstack/internal/pgstore"
 	"github.com/hookstack/hookstack/internal/platform"
 	"github.com/hookstack/hookstack/internal/ratelimit"
@@ -79,8 +84,11 @@ type App struct {
 	Store  platform.Store
 	Sealer *secret.Sealer
 	API    *api.Server
-	log    *slog.Logger
-	cfg    Config
+	// Jobs runs background work (re-pings of offline connections) on the
+	// store's database; Serve starts and stops it.
+	Jobs *jobs.Queue
+	log  *slog.Logger
+	cfg  Config
 }
 
 // Open opens the store (migrating it), loads the master key (creating the
@@ -115,26 +123,53 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	var store platform.Store
+	a := &App{Sealer: sealer, log: cfg.Logger, cfg: cfg}
+	// Background work: offline connections are re-pinged until they answer.
+	pinger := &connection.Pinger{Sealer: sealer, Invokers: api.StackInvokers(sealer), Now: time.Now}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &connection.RepingWorker{Pinger: pinger, Events: connection.LogEvents{Log: cfg.Logger}, Log: cfg.Logger})
+	jcfg := jobs.Config{Workers: workers, Logger: cfg.Logger}
+
 	var limiter api.Limiter
+	interval := time.Second / time.Duration(max(cfg.RatePerSecond, 1))
 	if cfg.DatabaseURL != "" {
-		if store, err = pgstore.Open(ctx, cfg.DatabaseURL); err != nil {
+		pg, err := pgstore.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
 			return nil, err
 		}
-		limiter = &ratelimit.Shared{Store: store, Interval: time.Second / time.Duration(max(cfg.RatePerSecond, 1)), Burst: cfg.RateBurst}
+		if a.Jobs, err = pg.Jobs(jcfg); err != nil {
+			pg.Close()
+			return nil, err
+		}
+		a.Store = pg
+		limiter = &ratelimit.Shared{Store: pg, Interval: interval, Burst: cfg.RateBurst}
 	} else {
-		if store, err = sqlitestore.Open(ctx, filepath.Join(cfg.DataDir, "hookstack.db"), nil); err != nil {
+		sq, err := sqlitestore.Open(ctx, filepath.Join(cfg.DataDir, "hookstack.db"), nil)
+		if err != nil {
 			return nil, err
 		}
-		limiter = ratelimit.NewMemory(time.Second/time.Duration(max(cfg.RatePerSecond, 1)), cfg.RateBurst)
+		if a.Jobs, err = sq.Jobs(jcfg); err != nil {
+			sq.Close()
+			return nil, err
+		}
+		a.Store = sq
+		limiter = ratelimit.NewMemory(interval, cfg.RateBurst)
 	}
+	pinger.Store = a.Store
 	if cfg.RatePerSecond < 0 {
 		limiter = nil
 		cfg.Logger.Warn("API rate limiting is off")
 	}
-	a := &App{Store: store, Sealer: sealer, log: cfg.Logger, cfg: cfg}
-	a.API = api.New(api.Config{Store: store, Sealer: sealer, Limiter: limiter, Logger: cfg.Logger})
+	a.API = api.New(api.Config{Store: a.Store, Sealer: sealer, Limiter: limiter, Logger: cfg.Logger, Offline: a.repingLater})
 	return a, nil
+}
+
+// repingLater schedules the re-pings of a connection that went offline:
+// one job per connection across every node, first after about a minute.
+func (a *App) repingLater(ctx context.Context, accountID, connectionID string) error {
+	_, err := a.Jobs.EnqueueUnique(ctx, connection.RepingArgs{AccountID: accountID, ConnectionID: connectionID},
+		time.Now().Add(connection.NextPing(1, rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1)))))
+	return err
 }
 
 // Close closes the store.
@@ -201,6 +236,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
+	if err := a.Jobs.Start(ctx); err != nil {
+		return fmt.Errorf("starting the job queue: %w", err)
+	}
+	defer func() {
+		stop, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+		defer cancel()
+		if err := a.Jobs.Stop(stop); err != nil {
+			a.log.Warn("stopping the job queue", "err", err)
+		}
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("hookstack platform listening", "addr", ln.Addr().String())

@@ -126,6 +126,25 @@ func (s *Share) Grants() bool { return s.Accepted && !s.Disabled && !s.Dismissed
 type Ref struct {
 	ID   string `json:"_id"`
 	Name string `json:"name"`
+	// AccountID owns the resource: an invitee's resources are in another
+	// account than the stack, and their names are not shown to the owner.
+	AccountID string `json:"-"`
+}
+
+// Redacted returns d with the names of resources outside accountID hidden.
+func (d *Dependencies) Redacted(accountID string) *Dependencies {
+	out := &Dependencies{}
+	for _, p := range []struct{ in, out *[]Ref }{{&d.Connections, &out.Connections}, {&d.Exports, &out.Exports},
+		{&d.Imports, &out.Imports}, {&d.Flows, &out.Flows}} {
+		*p.out = make([]Ref, 0, len(*p.in))
+		for _, r := range *p.in {
+			if r.AccountID != "" && r.AccountID != accountID {
+				r.Name = "(a resource of a user the stack is shared with)"
+			}
+			*p.out = append(*p.out, r)
+		}
+	}
+	return out
 }
 
 // Dependencies lists what references a stack.

@@ -379,10 +379,10 @@ func (s *Store) UpdateStack(ctx context.Context, st *platform.Stack) error {
 // arrive with later schema versions.
 func (s *Store) dependencies(ctx context.Context, c Conn, stackID, userID string) (*platform.Dependencies, error) {
 	d := &platform.Dependencies{Connections: []platform.Ref{}, Exports: []platform.Ref{}, Imports: []platform.Ref{}, Flows: []platform.Ref{}}
-	q := `SELECT id, name FROM connections WHERE stack_id = $1 ORDER BY created_at, id`
+	q := `SELECT id, name, account_id FROM connections WHERE stack_id = $1 ORDER BY created_at, id`
 	args := []any{stackID}
 	if userID != "" {
-		q = `SELECT id, name FROM connections WHERE stack_id = $1 AND user_id = $2 ORDER BY created_at, id`
+		q = `SELECT id, name, account_id FROM connections WHERE stack_id = $1 AND user_id = $2 ORDER BY created_at, id`
 		args = append(args, userID)
 	}
 	rows, err := c.Query(ctx, q, args...)
@@ -392,7 +392,7 @@ func (s *Store) dependencies(ctx context.Context, c Conn, stackID, userID string
 	defer rows.Close()
 	for rows.Next() {
 		var r platform.Ref
-		if err := rows.Scan(&r.ID, &r.Name); err != nil {
+		if err := rows.Scan(&r.ID, &r.Name, &r.AccountID); err != nil {
 			return nil, err
 		}
 		d.Connections = append(d.Connections, r)
@@ -426,7 +426,7 @@ func (s *Store) DeleteStack(ctx context.Context, accountID, id string) error {
 			return err
 		}
 		if !deps.Empty() {
-			return platform.Errorf(platform.CodeStackInUse, "The stack is in use by %s; remove those references first.", inUse(deps))
+			return platform.Errorf(platform.CodeStackInUse, "The stack is in use by %s; remove those references first.", inUse(deps.Redacted(accountID)))
 		}
 		if _, err := c.Exec(ctx, `DELETE FROM shares WHERE stack_id = $1`, id); err != nil {
 			return fmt.Errorf("delete shares: %w", err)
