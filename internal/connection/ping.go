@@ -132,6 +132,14 @@ func (p *Pinger) Ping(ctx context.Context, c *platform.Connection, userID string
 	if err != nil {
 		return nil, err
 	}
+	var release func()
+	if !c.CreatedAt.IsZero() {
+		// A saved connection: at most concurrencyLevel calls at once.
+		if release, err = Acquire(ctx, p.Store, c, p.Now); err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	res, err := inv.Invoke(ctx, &invoke.Call{Framework: framework, Type: typ, Function: c.Wrapper.PingFunction, DIY: true, Options: options})
 	if err != nil {
 		var se *invoke.StackError

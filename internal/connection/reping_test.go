@@ -209,21 +209,7 @@ const pgURL = "postgres://127.0.0.1:5432/test"
 // exactly one loop runs — never two pings in flight — until it recovers.
 func TestRepingOneLoopAcrossNodes(t *testing.T) {
 	t.Parallel()
-	conn, err := pgx.Connect(t.Context(), pgURL)
-	if err != nil {
-		if os.Getenv("HOOKSTACK_TEST_POSTGRES") == "1" {
-			t.Fatalf("PostgreSQL unreachable: %v", err)
-		}
-		t.Skipf("PostgreSQL at %s is unreachable: %v", pgURL, err)
-	}
-	schema := "reping_" + platform.NewID()
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
+	schema := pgSchema(t)
 	stack, ev := &fakeStack{}, &events{}
 	var nodes []*node
 	for range 2 {
@@ -259,4 +245,27 @@ func TestRepingOneLoopAcrossNodes(t *testing.T) {
 	if m := stack.mx.Load(); m != 1 {
 		t.Fatalf("%d pings of one connection were in flight at once, want 1", m)
 	}
+}
+
+// pgSchema returns a new schema in the test database, dropped at cleanup;
+// it skips the test when PostgreSQL is unreachable (fails with
+// HOOKSTACK_TEST_POSTGRES=1).
+func pgSchema(t *testing.T) string {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), pgURL)
+	if err != nil {
+		if os.Getenv("HOOKSTACK_TEST_POSTGRES") == "1" {
+			t.Fatalf("PostgreSQL unreachable: %v", err)
+		}
+		t.Skipf("PostgreSQL at %s is unreachable: %v", pgURL, err)
+	}
+	schema := "conn_" + platform.NewID()
+	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		conn.Close(context.Background())
+	})
+	return schema
 }

@@ -107,6 +107,14 @@ type Store interface {
 	// PurgeOneTimeTokens deletes tokens expired at now.
 	PurgeOneTimeTokens(ctx context.Context, now time.Time) (int, error)
 
+	// AcquireSlot takes one of limit slots of key for holder until expires
+	// (leases past their expiry are reclaimed), and reports whether one was
+	// free. Slots are numbered, so concurrent callers on any node never hold
+	// more than limit between them.
+	AcquireSlot(ctx context.Context, key string, limit int, holder string, now, expires time.Time) (bool, error)
+	// ReleaseSlot gives back the slot of key held by holder.
+	ReleaseSlot(ctx context.Context, key, holder string) error
+
 	// AllowRequest meters one request against the leaky bucket key (GCRA):
 	// it admits the request when the bucket, draining one request per
 	// interval, has room for burst requests; otherwise it returns how long

@@ -729,6 +729,36 @@ func (s *Store) PurgeOneTimeTokens(ctx context.Context, now time.Time) (int, err
 	return int(n), nil
 }
 
+// --- concurrency slots ------------------------------------------------------------
+
+// AcquireSlot implements platform.Store: expired leases of key are dropped,
+// then each slot number is tried with an INSERT that the primary key (key,
+// slot) lets succeed at most once.
+func (s *Store) AcquireSlot(ctx context.Context, key string, limit int, holder string, now, expires time.Time) (bool, error) {
+	if _, err := s.db.Exec(ctx, `DELETE FROM slots WHERE key = $1 AND expires_at <= $2`, key, ns(now)); err != nil {
+		return false, fmt.Errorf("reclaim slots: %w", err)
+	}
+	for slot := range limit {
+		n, err := s.db.Exec(ctx, `INSERT INTO slots (key, slot, holder, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (key, slot) DO NOTHING`,
+			key, int64(slot), holder, ns(expires))
+		if err != nil {
+			return false, fmt.Errorf("acquire slot: %w", err)
+		}
+		if n == 1 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// ReleaseSlot implements platform.Store.
+func (s *Store) ReleaseSlot(ctx context.Context, key, holder string) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM slots WHERE key = $1 AND holder = $2`, key, holder); err != nil {
+		return fmt.Errorf("release slot: %w", err)
+	}
+	return nil
+}
+
 // --- rate limiting ------------------------------------------------------------
 
 // AllowRequest implements platform.Store with GCRA: the theoretical arrival

@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		"OneTimeTokens":      testOneTimeTokens,
 		"Connections":        testConnections,
 		"InUse":              testInUse,
+		"Slots":              testSlots,
 		"RateLimitExact":     testRateLimitExact,
 		"RateLimitConcurent": testRateLimitConcurrent,
 	}
@@ -554,4 +555,50 @@ func testInUse(t *testing.T, s platform.Store) {
 	wantCode(t, s.DeleteStack(ctx, a.ID, st.ID), platform.CodeStackInUse)
 	must(t, s.DeleteConnection(ctx, a.ID, own.ID))
 	must(t, s.DeleteStack(ctx, a.ID, st.ID))
+}
+
+// testSlots: at most limit holders at once, also when racing; releasing
+// frees a slot; an expired lease is reclaimed.
+func testSlots(t *testing.T, s platform.Store) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	exp := now.Add(time.Minute)
+	take := func(holder string, at time.Time) bool {
+		t.Helper()
+		ok, err := s.AcquireSlot(ctx, "conn:1", 2, holder, at, at.Add(time.Minute))
+		must(t, err)
+		return ok
+	}
+	if !take("a", now) || !take("b", now) || take("c", now) {
+		t.Fatal("limit 2: want a and b in, c out")
+	}
+	must(t, s.ReleaseSlot(ctx, "conn:1", "a"))
+	if !take("c", now) {
+		t.Fatal("a released its slot, c did not get it")
+	}
+	if ok, _ := s.AcquireSlot(ctx, "conn:2", 1, "z", now, exp); !ok {
+		t.Fatal("another key shares the slots")
+	}
+	// b and c expire at now+1m: after that, their slots are reclaimed.
+	if !take("d", now.Add(2*time.Minute)) || !take("e", now.Add(2*time.Minute)) {
+		t.Fatal("expired leases were not reclaimed")
+	}
+
+	var held atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			ok, err := s.AcquireSlot(ctx, "conn:race", 3, fmt.Sprint("h", i), now, exp)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				held.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if held.Load() != 3 {
+		t.Fatalf("16 racing holders took %d of 3 slots", held.Load())
+	}
 }
