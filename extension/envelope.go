@@ -170,19 +170,31 @@ func (e envelopeError) Error() string { return string(e) }
 
 const errNotObject = envelopeError("the JSON body must be an object or an array")
 
-// truthy applies JavaScript truthiness to a valid JSON value.
-func truthy(v []byte) bool {
-	switch v[0] {
-	case 'n', 'f':
+// Truthy reports whether JSON text is JavaScript-truthy, as the Node SDK
+// tests diy, function, options and the like: empty text, null, false, 0 and
+// "" are not; anything else is — text that is not JSON included, so that
+// whoever parses it reports the error.
+func Truthy(b []byte) bool {
+	t := bytes.TrimSpace(b)
+	if len(t) == 0 {
 		return false
+	}
+	switch t[0] {
+	case 'n':
+		return string(t) != "null"
+	case 'f':
+		return string(t) != "false"
 	case '"':
-		return len(v) > 2
+		return string(t) != `""`
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		f, err := strconv.ParseFloat(string(v), 64)
+		f, err := strconv.ParseFloat(string(t), 64)
 		return err != nil || f != 0
 	}
 	return true
 }
+
+// truthy is Truthy for a valid JSON value.
+func truthy(v []byte) bool { return Truthy(v) }
 
 // jsString renders a JSON value as JavaScript's String() would use it as a
 // property key; falsy values give "".

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 
 	"github.com/hookstack/hookstack/extension"
 	"github.com/hookstack/hookstack/extension/internal/wire"
@@ -97,7 +96,7 @@ func (h *Handler) Invoke(ctx context.Context, inv Invocation) (payload []byte, c
 		return ErrorPayload(cerr), cerr
 	}
 	env.ReqID, env.TraceID = inv.RequestID, inv.TraceID
-	if provided(inv.Payload) {
+	if extension.Truthy(inv.Payload) {
 		env.Options = inv.Payload
 	}
 	res, err := h.x.Call(ctx, env)
@@ -138,26 +137,6 @@ func parseClientContext(b []byte) (*extension.Envelope, error) {
 	return extension.ParseEnvelope(t)
 }
 
-// provided reports whether an event is JavaScript-truthy: not empty, null,
-// false, 0 or "". Malformed JSON counts as provided, so that Call reports it.
-func provided(event []byte) bool {
-	t := trimSpace(event)
-	if len(t) == 0 {
-		return false
-	}
-	switch t[0] {
-	case 'n':
-		return string(t) != "null"
-	case 'f':
-		return string(t) != "false"
-	case '"':
-		return string(t) != `""`
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		f, err := strconv.ParseFloat(string(t), 64)
-		return err != nil || f != 0
-	}
-	return true
-}
 
 // trimSpace trims JSON whitespace.
 func trimSpace(b []byte) []byte {

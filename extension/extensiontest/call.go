@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"strconv"
 	"testing"
 
 	"github.com/hookstack/hookstack/extension"
@@ -57,7 +56,7 @@ func Call(t testing.TB, cfg extension.Config, env extension.Envelope, options an
 				t.Fatalf("extensiontest.Call: encode options: %v", err)
 			}
 		}
-		if truthy(b) {
+		if extension.Truthy(b) {
 			env.Options = b
 		}
 	}
@@ -75,25 +74,6 @@ func Call(t testing.TB, cfg extension.Config, env extension.Envelope, options an
 	return bytes.Clone(res.JSON), nil
 }
 
-// truthy reports whether JSON text is JavaScript-truthy; empty text is not.
-func truthy(b []byte) bool {
-	t := bytes.Trim(b, " \t\r\n")
-	if len(t) == 0 {
-		return false
-	}
-	switch t[0] {
-	case 'n':
-		return string(t) != "null"
-	case 'f':
-		return string(t) != "false"
-	case '"':
-		return string(t) != `""`
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		f, err := strconv.ParseFloat(string(t), 64)
-		return err != nil || f != 0
-	}
-	return true
-}
 
 // DIY returns the framework-2.0 envelope of a call to the DIY module's
 // top-level function: {"diy":true,"function":function}.

@@ -5,20 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/hookstack/hookstack/internal/connection"
 	"github.com/hookstack/hookstack/internal/invoke"
 	"github.com/hookstack/hookstack/internal/jobs"
 	"github.com/hookstack/hookstack/internal/pgstore"
+	"github.com/hookstack/hookstack/internal/pgtest"
 	"github.com/hookstack/hookstack/internal/platform"
 	"github.com/hookstack/hookstack/internal/secret"
 	"github.com/hookstack/hookstack/internal/sqlitestore"
@@ -202,7 +201,7 @@ func TestRepingStopsForDeletedConnection(t *testing.T) {
 	})
 }
 
-const pgURL = "postgres://127.0.0.1:5432/test"
+const pgURL = pgtest.URL
 
 // TestRepingOneLoopAcrossNodes: two nodes on one PostgreSQL database both
 // schedule re-pings of the same offline connection, repeatedly and at once;
@@ -247,25 +246,4 @@ func TestRepingOneLoopAcrossNodes(t *testing.T) {
 	}
 }
 
-// pgSchema returns a new schema in the test database, dropped at cleanup;
-// it skips the test when PostgreSQL is unreachable (fails with
-// HOOKSTACK_TEST_POSTGRES=1).
-func pgSchema(t *testing.T) string {
-	t.Helper()
-	conn, err := pgx.Connect(t.Context(), pgURL)
-	if err != nil {
-		if os.Getenv("HOOKSTACK_TEST_POSTGRES") == "1" {
-			t.Fatalf("PostgreSQL unreachable: %v", err)
-		}
-		t.Skipf("PostgreSQL at %s is unreachable: %v", pgURL, err)
-	}
-	schema := "conn_" + platform.NewID()
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
-	return schema
-}
+func pgSchema(t *testing.T) string { return pgtest.Schema(t) }

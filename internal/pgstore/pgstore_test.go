@@ -2,7 +2,7 @@ package pgstore_test
 
 import (
 	"context"
-	"os"
+	"github.com/hookstack/hookstack/internal/pgtest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,53 +18,12 @@ import (
 	"github.com/hookstack/hookstack/internal/storetest"
 )
 
-// testURL is the database the tests use; each test works in a schema of
-// its own there.
-const testURL = "postgres://127.0.0.1:5432/test"
+// The test database and per-test schemas come from pgtest.
+const testURL = pgtest.URL
 
-// reachable reports, once per test binary, whether the test database
-// answers.
-var reachable = sync.OnceValue(func() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, testURL)
-	if err != nil {
-		return err
-	}
-	return c.Close(ctx)
-})
+func newSchema(t *testing.T) string { return pgtest.Schema(t) }
 
-// newSchema returns a new, empty schema in the test database, dropped when
-// t ends. It skips t when PostgreSQL is unreachable, unless
-// HOOKSTACK_TEST_POSTGRES=1 says the tests are required.
-func newSchema(t *testing.T) string {
-	t.Helper()
-	if err := reachable(); err != nil {
-		if os.Getenv("HOOKSTACK_TEST_POSTGRES") == "1" {
-			t.Fatalf("PostgreSQL at %s is required (HOOKSTACK_TEST_POSTGRES=1): %v", testURL, err)
-		}
-		t.Skipf("PostgreSQL at %s is unreachable (set HOOKSTACK_TEST_POSTGRES=1 to fail instead): %v", testURL, err)
-	}
-	name := "hookstack_test_" + platform.NewID()
-	execSQL(t, "CREATE SCHEMA "+name)
-	t.Cleanup(func() { execSQL(t, "DROP SCHEMA "+name+" CASCADE") })
-	return name
-}
-
-// execSQL runs one statement on a connection of its own.
-func execSQL(t *testing.T, sql string, args ...any) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, testURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, sql, args...); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
+func execSQL(t *testing.T, sql string, args ...any) { pgtest.Exec(t, sql, args...) }
 
 // queryInt runs a query returning one integer on a connection of its own.
 func queryInt(t *testing.T, sql string, args ...any) int {
