@@ -137,7 +137,6 @@ func parseClientContext(b []byte) (*extension.Envelope, error) {
 	return extension.ParseEnvelope(t)
 }
 
-
 // trimSpace trims JSON whitespace.
 func trimSpace(b []byte) []byte {
 	return bytes.Trim(b, " \t\r\n")

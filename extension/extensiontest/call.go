@@ -74,7 +74,6 @@ func Call(t testing.TB, cfg extension.Config, env extension.Envelope, options an
 	return bytes.Clone(res.JSON), nil
 }
 
-
 // DIY returns the framework-2.0 envelope of a call to the DIY module's
 // top-level function: {"diy":true,"function":function}.
 func DIY(function string) extension.Envelope {
