@@ -123,18 +123,12 @@ func (h *HTTP) Invoke(ctx context.Context, call *Call) (json.RawMessage, error) 
 	return nil, stackErr(resp.StatusCode, CodeInvalidStackResponse, "the stack answered HTTP %d: %.120q", resp.StatusCode, body)
 }
 
-// utf16Len is JavaScript's length of the UTF-8 text b (an invalid byte
-// counts as one unit, U+FFFD).
+// utf16Len is JavaScript's length of the UTF-8 text b.
 func utf16Len(b []byte) int {
 	n := 0
-	for i := 0; i < len(b); {
-		if b[i] < utf8.RuneSelf {
-			n++
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(b[i:])
-		i += size
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		b = b[size:]
 		if r >= 0x10000 {
 			n += 2
 		} else {
