@@ -4,6 +4,9 @@
 //	hookstack user add   add a user and print their first API token
 //	hookstack invoke     call an extension function on a server stack or a
 //	                     Lambda bootstrap binary, exactly as the platform does
+//	hookstack lambda-emulator
+//	                     run a Lambda bootstrap behind the Lambda Invoke API,
+//	                     for a Lambda stack's endpointURL in development
 //
 // Run `hookstack --help` for the flags.
 package main
@@ -53,6 +56,8 @@ type cli struct {
 	Up     upCmd     `cmd:"" help:"Run the platform: the /v1 API on embedded SQLite (default) or PostgreSQL."`
 	User   userCmd   `cmd:"" help:"Manage users."`
 	Invoke invokeCmd `cmd:"" help:"Call an extension function on a server stack (--url) or a Lambda bootstrap binary (--lambda), exactly as the platform does."`
+
+	LambdaEmulator lambdaEmulatorCmd `cmd:"" name:"lambda-emulator" help:"Serve the AWS Lambda Invoke API locally for a bootstrap binary, so a Lambda stack can be called by the platform or any AWS SDK."`
 }
 
 // run parses args and runs the chosen subcommand.

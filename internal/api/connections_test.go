@@ -15,7 +15,9 @@ import (
 	"github.com/hookstack/hookstack/examples/orders"
 	"github.com/hookstack/hookstack/extension"
 	"github.com/hookstack/hookstack/extension/extensionhttp"
+	"github.com/hookstack/hookstack/extension/extensiontest"
 	"github.com/hookstack/hookstack/internal/api"
+	"github.com/hookstack/hookstack/internal/lambdaemu"
 )
 
 // stackServer runs the orders example as a server stack that accepts the
@@ -287,5 +289,44 @@ func TestConnectionOfflineSchedulesRepings(t *testing.T) {
 	defer mu.Unlock()
 	if len(scheduled) != 1 || scheduled[0] != id {
 		t.Fatalf("re-pings scheduled for %v, want [%s]", scheduled, id)
+	}
+}
+
+// TestConnectionOnLambdaStack: a wrapper connection on a Lambda stack whose
+// endpointURL is the Lambda emulator running the orders example's
+// bootstrap; the ping goes through the AWS SDK.
+func TestConnectionOnLambdaStack(t *testing.T) {
+	t.Parallel()
+	bin := extensiontest.BuildBinary(t, "../../examples/orders/cmd/orders-lambda")
+	emu, err := lambdaemu.New(slog.New(slog.DiscardHandler), &lambdaemu.Function{Name: "orders", Path: bin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() { srv.Close(); emu.Close() })
+
+	e := newEnv(t, nil)
+	owner := e.account("owner@example.com")
+	for _, fw := range []string{"", "twoDotZero"} {
+		body := map[string]any{"name": "orders fn", "type": "lambda", "lambda": map[string]any{
+			"accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": lambdaSecret, "awsRegion": "us-east-1",
+			"functionName": "orders", "language": "Other", "endpointURL": srv.URL}}
+		if fw != "" {
+			body["framework"] = fw
+		}
+		stackID := e.want(e.do(owner, "POST", "/v1/stacks", body), 201).json(t)["_id"].(string)
+		cb := connBody(stackID, "erp_1")
+		cb["wrapper"].(map[string]any)["pingFunction"] = "ping"
+		id := e.want(e.do(owner, "POST", "/v1/connections", cb), 201).json(t)["_id"].(string)
+		if got := e.want(e.do(owner, "GET", "/v1/connections/"+id+"/ping", nil), 200).json(t); got["code"] != 200.0 {
+			t.Fatalf("framework %q: ping through Lambda: %v", fw, got)
+		}
+		cb = connBody(stackID, "wrong")
+		cb["wrapper"].(map[string]any)["pingFunction"] = "ping"
+		e.want(e.do(owner, "PUT", "/v1/connections/"+id, cb), 200)
+		e.want(e.do(owner, "GET", "/v1/connections/"+id+"/ping", nil), 200)
+		if got := e.want(e.do(owner, "GET", "/v1/connections/"+id, nil), 200).json(t); got["offline"] != true {
+			t.Fatalf("framework %q: a 401 through Lambda did not take the connection offline: %v", fw, got)
+		}
 	}
 }

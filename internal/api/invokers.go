@@ -16,7 +16,8 @@ import (
 // POST {hostURI}/function with the stack's system token for a server stack,
 // retried once with the previous token when the stack refuses the current
 // one during a rotation's grace window (DELETE …/systemToken?graceSeconds=N).
-// Lambda stacks are not called by this version.
+// A Lambda stack is invoked with the AWS SDK, its keys (the secret opened
+// here), region, function name and optional endpointURL.
 func StackInvokers(sealer *secret.Sealer) func(*platform.Stack) (invoke.Invoker, error) {
 	return func(st *platform.Stack) (invoke.Invoker, error) {
 		switch st.Type {
@@ -37,6 +38,16 @@ func StackInvokers(sealer *secret.Sealer) func(*platform.Stack) (invoke.Invoker,
 				return nil, fmt.Errorf("open the previous system token of stack %s: %w", st.ID, err)
 			}
 			return graceInvoker{cur: cur, prev: &invoke.HTTP{BaseURL: st.Server.HostURI, Token: prev}}, nil
+		case platform.StackLambda:
+			if st.Lambda == nil {
+				return nil, fmt.Errorf("the stack %q has no lambda settings", st.Name)
+			}
+			key, err := sealer.OpenString(st.Lambda.SecretAccessKey, secretAAD(st.ID, "secretAccessKey"))
+			if err != nil {
+				return nil, fmt.Errorf("open the secret access key of stack %s: %w", st.ID, err)
+			}
+			return &invoke.Lambda{AccessKeyID: st.Lambda.AccessKeyID, SecretAccessKey: key, Region: st.Lambda.AWSRegion,
+				FunctionName: st.Lambda.FunctionName, EndpointURL: st.Lambda.EndpointURL}, nil
 		}
 		return nil, fmt.Errorf("calling %s stacks is not available in this version", st.Type)
 	}

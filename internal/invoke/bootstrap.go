@@ -4,22 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
 	"sync"
 	"time"
 
-	"github.com/hookstack/hookstack/extension/extensiontest"
+	"github.com/hookstack/hookstack/internal/lambdaemu"
 )
 
-// Bootstrap invokes functions on a Lambda bootstrap binary run locally under
-// a Lambda Runtime API of its own (extensiontest.Runtime), the way AWS runs a
-// provided.al2023 function. The binary starts on the first Invoke and stops
-// on Close.
+// Bootstrap invokes functions on a Lambda bootstrap binary run locally
+// under a Lambda Runtime API of its own (a lambdaemu.Function), the way AWS
+// runs a provided.al2023 function. The binary starts on the first Invoke,
+// is started again after a timeout or a crash, and stops on Close.
 type Bootstrap struct {
 	// Path is the bootstrap binary.
 	Path string
@@ -30,58 +25,26 @@ type Bootstrap struct {
 	// Stderr receives the binary's output; nil discards it.
 	Stderr io.Writer
 
-	once     sync.Once
-	startErr error
-	rt       *extensiontest.Runtime
-	srv      *http.Server
-	cmd      *exec.Cmd
-	exited   chan struct{}
+	once sync.Once
+	fn   *lambdaemu.Function
 }
 
-func (b *Bootstrap) start() error {
+func (b *Bootstrap) function() *lambdaemu.Function {
 	b.once.Do(func() {
-		if _, err := os.Stat(b.Path); err != nil {
-			b.startErr = fmt.Errorf("bootstrap binary: %w", err)
-			return
+		timeout := b.Timeout
+		if timeout <= 0 {
+			timeout = DefaultTimeout
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.startErr = err
-			return
-		}
-		b.rt = extensiontest.NewRuntime()
-		b.rt.Timeout = b.Timeout
-		if b.rt.Timeout <= 0 {
-			b.rt.Timeout = DefaultTimeout
-		}
-		b.srv = &http.Server{Handler: b.rt, ReadHeaderTimeout: 10 * time.Second}
-		go b.srv.Serve(ln) //nolint:errcheck // ends with Close
-		b.cmd = exec.Command(b.Path)
-		b.cmd.Env = append(append(os.Environ(), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(),
-			"AWS_LAMBDA_FUNCTION_NAME=bootstrap", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512"), b.Env...)
-		out := b.Stderr
-		if out == nil {
-			out = io.Discard
-		}
-		b.cmd.Stdout, b.cmd.Stderr = out, out
-		if err := b.cmd.Start(); err != nil {
-			b.srv.Close()
-			b.startErr = fmt.Errorf("starting %s: %w", b.Path, err)
-			return
-		}
-		b.exited = make(chan struct{})
-		go func() {
-			err := b.cmd.Wait()
-			b.rt.Stop(fmt.Errorf("the bootstrap binary exited: %v", err))
-			close(b.exited)
-		}()
+		b.fn = &lambdaemu.Function{Name: "bootstrap", Path: b.Path, Timeout: timeout, Env: b.Env, Output: b.Stderr}
 	})
-	return b.startErr
+	return b.fn
 }
 
 // Invoke runs the call on the binary as Lambda's Invoke would: options as
 // the event, the extension properties as the client context. Errors are
-// *StackError values, as for HTTP.
+// *StackError values, as for HTTP and Lambda: stack_unreachable when the
+// binary cannot be started, stack_timeout when ctx ends or the function
+// times out.
 func (b *Bootstrap) Invoke(ctx context.Context, call *Call) (json.RawMessage, error) {
 	if err := call.Validate(); err != nil {
 		return nil, &StackError{Errors: []Error{*err.(*Error)}}
@@ -90,14 +53,11 @@ func (b *Bootstrap) Invoke(ctx context.Context, call *Call) (json.RawMessage, er
 	if err != nil {
 		return nil, err
 	}
-	if err := b.start(); err != nil {
-		return nil, stackErr(0, CodeStackUnreachable, "%v", err)
-	}
 	payload := call.Options
 	if payload == nil {
 		payload = json.RawMessage("{}")
 	}
-	res, err := b.rt.Invoke(ctx, props, payload)
+	res, err := b.function().Invoke(ctx, props, payload)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil, stackErr(0, CodeStackTimeout, "the Lambda function did not answer in time")
@@ -108,18 +68,4 @@ func (b *Bootstrap) Invoke(ctx context.Context, call *Call) (json.RawMessage, er
 }
 
 // Close stops the binary and its Runtime API.
-func (b *Bootstrap) Close() error {
-	if b.cmd != nil && b.cmd.Process != nil {
-		_ = b.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-b.exited:
-		case <-time.After(3 * time.Second):
-			_ = b.cmd.Process.Kill()
-			<-b.exited
-		}
-	}
-	if b.srv != nil {
-		return b.srv.Close()
-	}
-	return nil
-}
+func (b *Bootstrap) Close() error { return b.function().Close() }

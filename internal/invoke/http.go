@@ -3,6 +3,7 @@ package invoke
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -123,12 +124,23 @@ func (h *HTTP) Invoke(ctx context.Context, call *Call) (json.RawMessage, error) 
 	return nil, stackErr(resp.StatusCode, CodeInvalidStackResponse, "the stack answered HTTP %d: %.120q", resp.StatusCode, body)
 }
 
-// utf16Len is JavaScript's length of the UTF-8 text b.
+// utf16Len is JavaScript's length of the UTF-8 text b (an invalid byte
+// counts as one unit, U+FFFD). ASCII is counted eight bytes at a time.
 func utf16Len(b []byte) int {
 	n := 0
-	for len(b) > 0 {
-		r, size := utf8.DecodeRune(b)
-		b = b[size:]
+	for i := 0; i < len(b); {
+		if i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 == 0 {
+			n += 8
+			i += 8
+			continue
+		}
+		if b[i] < utf8.RuneSelf {
+			n++
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		i += size
 		if r >= 0x10000 {
 			n += 2
 		} else {
