@@ -127,7 +127,6 @@ const testURL = pgtest.URL
 
 func newSchema(t *testing.T) string { return pgtest.Schema(t) }
 
-
 // testBundle is one test's queues and what their worker saw.
 type testBundle struct {
 	queues []*jobs.Queue

@@ -23,7 +23,6 @@ const testURL = pgtest.URL
 
 func newSchema(t *testing.T) string { return pgtest.Schema(t) }
 
-
 // queryInt runs a query returning one integer on a connection of its own.
 func queryInt(t *testing.T, sql string, args ...any) int {
 	t.Helper()
