@@ -304,6 +304,35 @@ func page(r *http.Request) (platform.Page, error) {
 	return p, nil
 }
 
+// list answers one page of a list: it reads ?skip and ?limit, fetches one
+// record more than the page to learn whether another page follows, renders
+// each record with view, and writes the page with its Link header.
+func list[T, V any](w http.ResponseWriter, r *http.Request, fetch func(platform.Page) ([]T, error), view func(T) (V, error)) error {
+	pg, err := page(r)
+	if err != nil {
+		return err
+	}
+	items, err := fetch(platform.Page{Skip: pg.Skip, Limit: pg.Limit + 1})
+	if err != nil {
+		return err
+	}
+	out := make([]V, 0, min(len(items), pg.Limit))
+	for _, it := range items[:min(len(items), pg.Limit)] {
+		v, err := view(it)
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+	}
+	writeList(w, r, pg, out, len(items) > pg.Limit)
+	return nil
+}
+
+// plain adapts a view that cannot fail.
+func plain[T, V any](f func(T) V) func(T) (V, error) {
+	return func(t T) (V, error) { return f(t), nil }
+}
+
 // writeList writes one page of a list. more reports whether a further page
 // exists; the Link header then names it with an absolute URL on the same
 // host, and the previous page when skip > 0.

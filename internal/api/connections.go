@@ -178,20 +178,9 @@ func (s *Server) applyConnection(ctx context.Context, p *principal, b *connectio
 }
 
 func (s *Server) listConnections(w http.ResponseWriter, r *http.Request, p *principal) error {
-	pg, err := page(r)
-	if err != nil {
-		return err
-	}
-	list, err := s.store.ListConnections(r.Context(), p.user.AccountID, platform.Page{Skip: pg.Skip, Limit: pg.Limit + 1})
-	if err != nil {
-		return err
-	}
-	out := make([]connectionJSON, 0, len(list))
-	for _, c := range list[:min(len(list), pg.Limit)] {
-		out = append(out, connectionView(c))
-	}
-	writeList(w, r, pg, out, len(list) > pg.Limit)
-	return nil
+	return list(w, r, func(pg platform.Page) ([]*platform.Connection, error) {
+		return s.store.ListConnections(r.Context(), p.user.AccountID, pg)
+	}, plain(connectionView))
 }
 
 func (s *Server) createConnection(w http.ResponseWriter, r *http.Request, p *principal) error {

@@ -105,20 +105,9 @@ func (s *Server) invite(w http.ResponseWriter, r *http.Request, p *principal) er
 }
 
 func (s *Server) listShares(w http.ResponseWriter, r *http.Request, p *principal) error {
-	pg, err := page(r)
-	if err != nil {
-		return err
-	}
-	list, err := s.store.ListSharesByAccount(r.Context(), p.user.AccountID, platform.Page{Skip: pg.Skip, Limit: pg.Limit + 1})
-	if err != nil {
-		return err
-	}
-	out := make([]shareJSON, 0, len(list))
-	for _, sh := range list[:min(len(list), pg.Limit)] {
-		out = append(out, s.shareView(r, sh))
-	}
-	writeList(w, r, pg, out, len(list) > pg.Limit)
-	return nil
+	return list(w, r, func(pg platform.Page) ([]*platform.Share, error) {
+		return s.store.ListSharesByAccount(r.Context(), p.user.AccountID, pg)
+	}, plain(func(sh *platform.Share) shareJSON { return s.shareView(r, sh) }))
 }
 
 // shareFor loads a share by id for its owner's account (owner) or its
@@ -217,39 +206,13 @@ func (s *Server) answerShare(accept bool) handlerFunc {
 }
 
 func (s *Server) listInvites(w http.ResponseWriter, r *http.Request, p *principal) error {
-	pg, err := page(r)
-	if err != nil {
-		return err
-	}
-	list, err := s.store.ListSharesForUser(r.Context(), p.user.ID, platform.Page{Skip: pg.Skip, Limit: pg.Limit + 1})
-	if err != nil {
-		return err
-	}
-	out := make([]inviteJSON, 0, len(list))
-	for _, sh := range list[:min(len(list), pg.Limit)] {
-		v, err := s.inviteView(r, sh)
-		if err != nil {
-			return err
-		}
-		out = append(out, v)
-	}
-	writeList(w, r, pg, out, len(list) > pg.Limit)
-	return nil
+	return list(w, r, func(pg platform.Page) ([]*platform.Share, error) {
+		return s.store.ListSharesForUser(r.Context(), p.user.ID, pg)
+	}, func(sh *platform.Share) (inviteJSON, error) { return s.inviteView(r, sh) })
 }
 
 func (s *Server) listSharedStacks(w http.ResponseWriter, r *http.Request, p *principal) error {
-	pg, err := page(r)
-	if err != nil {
-		return err
-	}
-	list, err := s.store.ListSharedStacks(r.Context(), p.user.ID, platform.Page{Skip: pg.Skip, Limit: pg.Limit + 1})
-	if err != nil {
-		return err
-	}
-	out := make([]stackJSON, 0, len(list))
-	for _, st := range list[:min(len(list), pg.Limit)] {
-		out = append(out, stackView(st, true))
-	}
-	writeList(w, r, pg, out, len(list) > pg.Limit)
-	return nil
+	return list(w, r, func(pg platform.Page) ([]*platform.Stack, error) {
+		return s.store.ListSharedStacks(r.Context(), p.user.ID, pg)
+	}, plain(func(st *platform.Stack) stackJSON { return stackView(st, true) }))
 }

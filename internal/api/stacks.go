@@ -240,20 +240,9 @@ func contains(list []string, s string) bool {
 }
 
 func (s *Server) listStacks(w http.ResponseWriter, r *http.Request, p *principal) error {
-	pg, err := page(r)
-	if err != nil {
-		return err
-	}
-	list, err := s.store.ListStacks(r.Context(), p.user.AccountID, platform.Page{Skip: pg.Skip, Limit: pg.Limit + 1})
-	if err != nil {
-		return err
-	}
-	out := make([]stackJSON, 0, len(list))
-	for _, st := range list[:min(len(list), pg.Limit)] {
-		out = append(out, stackView(st, false))
-	}
-	writeList(w, r, pg, out, len(list) > pg.Limit)
-	return nil
+	return list(w, r, func(pg platform.Page) ([]*platform.Stack, error) {
+		return s.store.ListStacks(r.Context(), p.user.AccountID, pg)
+	}, plain(func(st *platform.Stack) stackJSON { return stackView(st, false) }))
 }
 
 func (s *Server) createStack(w http.ResponseWriter, r *http.Request, p *principal) error {

@@ -117,21 +117,9 @@ func (s *Server) tokenInfo(w http.ResponseWriter, r *http.Request, p *principal)
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, p *principal) error {
-	pg, err := page(r)
-	if err != nil {
-		return err
-	}
-	list, err := s.store.ListAPITokens(r.Context(), p.user.AccountID, platform.Page{Skip: pg.Skip, Limit: pg.Limit + 1})
-	if err != nil {
-		return err
-	}
-	more := len(list) > pg.Limit
-	out := make([]tokenJSON, 0, len(list))
-	for _, t := range list[:min(len(list), pg.Limit)] {
-		out = append(out, tokenView(t))
-	}
-	writeList(w, r, pg, out, more)
-	return nil
+	return list(w, r, func(pg platform.Page) ([]*platform.APIToken, error) {
+		return s.store.ListAPITokens(r.Context(), p.user.AccountID, pg)
+	}, plain(tokenView))
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p *principal) error {
