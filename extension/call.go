@@ -134,7 +134,7 @@ func (x *Extension) Call(ctx context.Context, env *Envelope) (*Result, error) {
 		errs = append(errs, errMissingFunction)
 	}
 	// Options set by hand (e.g. a Lambda event) may hold a falsy JSON value.
-	if env.Options == nil || !truthy(env.Options[wire.SkipSpace(env.Options, 0):]) {
+	if env.Options == nil || !Truthy(env.Options) {
 		errs = append(errs, errMissingFunctionOptions)
 	}
 	if len(errs) > 0 {

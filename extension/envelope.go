@@ -119,14 +119,14 @@ func (env *Envelope) BodyToken() (token string, sent bool) {
 func (env *Envelope) set(key, v []byte) {
 	switch string(key) {
 	case "diy":
-		env.DIY = truthy(v)
+		env.DIY = Truthy(v)
 	case "_connectorId":
 		env.ConnectorID = jsString(v)
 	case "type":
 		env.Type = jsString(v)
 	case "function":
 		env.Function, env.functionNotString = "", false
-		if truthy(v) {
+		if Truthy(v) {
 			if v[0] == '"' {
 				env.Function = decodeJSONString(v)
 			} else {
@@ -135,13 +135,13 @@ func (env *Envelope) set(key, v []byte) {
 		}
 	case "options": // an options value that is not an object
 		env.Options, env.index, env.optionsChecked = nil, nil, false
-		if truthy(v) {
+		if Truthy(v) {
 			env.Options = v
 		}
 	case "maxResponseSize":
 		env.MaxResponseSize, env.limitZero = maxSize(v)
 	case "access_token":
-		env.AccessToken, env.accessTokenSent = "", truthy(v)
+		env.AccessToken, env.accessTokenSent = "", Truthy(v)
 		if env.accessTokenSent && v[0] == '"' {
 			env.AccessToken = decodeJSONString(v)
 		}
@@ -193,13 +193,10 @@ func Truthy(b []byte) bool {
 	return true
 }
 
-// truthy is Truthy for a valid JSON value.
-func truthy(v []byte) bool { return Truthy(v) }
-
 // jsString renders a JSON value as JavaScript's String() would use it as a
 // property key; falsy values give "".
 func jsString(v []byte) string {
-	if !truthy(v) {
+	if !Truthy(v) {
 		return ""
 	}
 	switch v[0] {
@@ -224,7 +221,7 @@ func decodeJSONString(v []byte) string { return wire.DecodeString(v) }
 // strings are limits, anything else never triggers. zero reports a truthy
 // value that JavaScript compares as 0 (the string "0").
 func maxSize(v []byte) (limit int64, zero bool) {
-	if !truthy(v) {
+	if !Truthy(v) {
 		return 0, false
 	}
 	text := v

@@ -138,6 +138,8 @@ func (s *Scanner) Value(b []byte, i, depth int) (int, error) {
 		end, _, err := stringEnd(b, i+1)
 		return end, err
 	case '{':
+		// The same loop as Scanner.Object, inlined: a callback per member
+		// here would cost a closure per object on the hottest path.
 		if depth >= MaxDepth {
 			return 0, errDepth
 		}
