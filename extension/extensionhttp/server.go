@@ -4,8 +4,9 @@
 // call it unchanged.
 //
 // Use Serve for a complete server (listening, timeouts, graceful drain on
-// SIGTERM or /stopServer), or NewHandler to mount the routes in a server of
-// your own:
+// SIGTERM or /stopServer; HTTP/1.1 through a lean connection server of its
+// own, much cheaper per call than net/http's), or NewHandler to mount the
+// routes in a server of your own, such as an http.Server with TLS:
 //
 //	err := extensionhttp.Serve(ctx, extensionhttp.Config{
 //		Extension: extension.Config{DIY: &module},
@@ -35,6 +36,7 @@ import (
 	"time"
 
 	"github.com/hookstack/hookstack/extension"
+	"github.com/hookstack/hookstack/extension/extensionhttp/internal/h1"
 )
 
 // EnvSystemToken is the environment variable holding the system token(s),
@@ -213,19 +215,19 @@ func Serve(ctx context.Context, cfg Config) error {
 }
 
 // Serve serves on ln until ctx is done, a signal arrives, or /stopServer is
-// called, then drains as the package-level Serve does.
+// called, then drains as the package-level Serve does. A call is not
+// canceled when its client disconnects; it runs to its deadline.
 func (h *Handler) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancelSignals := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer cancelSignals()
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: h.cfg.HeadersTimeout,
-		ReadTimeout:       h.cfg.InactivityTimeout,
-		WriteTimeout:      max(h.cfg.InactivityTimeout, h.cfg.FunctionTimeout+15*time.Second),
-		IdleTimeout:       h.cfg.KeepAliveTimeout,
-		ConnState:         h.TrackConn,
-		ErrorLog:          slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
-		MaxHeaderBytes:    1 << 20,
+	srv := &h1.Server{
+		Handler:       h,
+		HeaderTimeout: h.cfg.HeadersTimeout,
+		ReadTimeout:   h.cfg.InactivityTimeout,
+		WriteTimeout:  max(h.cfg.InactivityTimeout, h.cfg.FunctionTimeout+15*time.Second),
+		IdleTimeout:   h.cfg.KeepAliveTimeout,
+		ConnState:     h.TrackConn,
+		Log:           h.log,
 	}
 	stopCtx, stop := context.WithCancel(ctx)
 	defer stop()
