@@ -3,6 +3,7 @@ package extension_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -40,6 +41,28 @@ func genRecords(n int) [][]byte {
 	recs := make([][]byte, n)
 	for i := range recs {
 		recs[i] = genRecord(rng, i)
+	}
+	return recs
+}
+
+// orderRecords returns n records shaped as those of bench/stack's payloads
+// (../shared/bench/lib/records.js): about 1 KB of plain text, no escapes.
+func orderRecords(n int) [][]byte {
+	recs := make([][]byte, n)
+	for i := range recs {
+		c := i % 997
+		var lines [3]string
+		for k := range lines {
+			qty, cents := 1+(i+k)%5, 100+(i*7919+k*104729)%99900
+			lines[k] = fmt.Sprintf(`{"lineNo":%d,"sku":"SKU-%05d","description":"Widget model %d standard edition","quantity":%d,"unitPrice":%v,"amount":%v}`,
+				k+1, (i*3+k)%100000, (i+k)%50, qty, float64(cents)/100, float64(qty*cents)/100)
+		}
+		recs[i] = fmt.Appendf(nil, `{"id":"SO-%08d","internalId":%d,"orderNumber":"ORD-2024-%08d","status":"pending","createdAt":"2024-01-01T00:00:00.000Z","updatedAt":"2024-01-01T01:00:00.000Z",`+
+			`"customer":{"id":"CUST-%04d","name":"Customer %d","email":"customer%d@example.com"},"currency":"USD","channel":"web","priority":%d,"isTaxable":%t,"taxRate":%v,"shippingCost":%v,"discount":%v,`+
+			`"shipTo":{"street":"%d Main Street","city":"Springfield","state":"CA","zip":"%05d","country":"US"},"salesRep":"rep%d","tags":["batch-%d","even"],"notes":"Deliver between 9am and 5pm. Reference %d","externalRef":"EXT-%09d",`+
+			`"lines":[%s,%s,%s]}`,
+			i, i+1, i, c, c, c, i%3, i%2 == 0, float64(i%10)/100, float64(i*13%2500)/100, float64(i*17%1000)/100,
+			i%9999, i*31%100000, i%25, i%10, i, i*7, lines[0], lines[1], lines[2])
 	}
 	return recs
 }
@@ -86,10 +109,40 @@ func postMapTotals(_ context.Context, o *extension.PostMapOptions) ([]extension.
 	return out, nil
 }
 
+// postMapLines is bench/stack's postMap: each record's lines stay raw
+// records, and each line is decoded on its own into an untyped amount.
+func postMapLines(_ context.Context, o *extension.PostMapOptions) ([]extension.RecordResult, error) {
+	out := make([]extension.RecordResult, len(o.PostMapData))
+	for i, r := range o.PostMapData {
+		var rec struct {
+			Lines []extension.Record `json:"lines"`
+		}
+		_ = r.Decode(&rec)
+		total := 0.0
+		for _, l := range rec.Lines {
+			var line struct {
+				Amount any `json:"amount"`
+			}
+			if err := l.Decode(&line); err == nil {
+				if f, ok := line.Amount.(float64); ok {
+					total += f
+				}
+			}
+		}
+		nr, err := r.Set("total", total)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Data = nr
+	}
+	return out, nil
+}
+
 func benchExtension(tb testing.TB) *extension.Extension {
 	return newExtension(tb, extension.Config{DIY: &extension.Module{Hooks: extension.Functions{
-		"preSavePage": extension.PreSavePage(passThrough),
-		"postMap":     extension.PostMap(postMapTotals),
+		"preSavePage":  extension.PreSavePage(passThrough),
+		"postMap":      extension.PostMap(postMapTotals),
+		"postMapLines": extension.PostMap(postMapLines),
 	}}})
 }
 
@@ -139,13 +192,22 @@ func BenchmarkPreSavePagePassThrough(b *testing.B) {
 	}
 }
 
-func BenchmarkPostMapDecodeEach(b *testing.B) {
+func BenchmarkPostMapDecodeEach(b *testing.B) { benchPostMap(b, "postMap", genRecords) }
+
+// BenchmarkPostMapLines measures the postMap of bench/stack on records like
+// its payloads' and on the synthetic orders of genRecords.
+func BenchmarkPostMapLines(b *testing.B) {
+	b.Run("orders", func(b *testing.B) { benchPostMap(b, "postMapLines", orderRecords) })
+	b.Run("synthetic", func(b *testing.B) { benchPostMap(b, "postMapLines", genRecords) })
+}
+
+func benchPostMap(b *testing.B, fn string, gen func(int) [][]byte) {
 	x := benchExtension(b)
 	for _, n := range []int{100} {
 		b.Run("records="+strconv.Itoa(n), func(b *testing.B) {
 			var body bytes.Buffer
-			recs := bytes.Join(genRecords(n), []byte(","))
-			body.WriteString(`{"diy":true,"type":"hook","function":"postMap","options":{"preMapData":[`)
+			recs := bytes.Join(gen(n), []byte(","))
+			body.WriteString(`{"diy":true,"type":"hook","function":"` + fn + `","options":{"preMapData":[`)
 			body.Write(recs)
 			body.WriteString(`],"postMapData":[`)
 			body.Write(recs)
@@ -169,5 +231,27 @@ func TestPostMapDecodeEach(t *testing.T) {
 		`{"data":{"lines":[],"total":0}}]`
 	if errs != nil || got != want {
 		t.Errorf("postMap:\n got %s %v\nwant %s", got, errs, want)
+	}
+}
+
+func TestPostMapLines(t *testing.T) {
+	t.Parallel()
+	x := benchExtension(t)
+	got, errs := call(t, context.Background(), x, `{"diy":true,"type":"hook","function":"postMapLines","options":{"postMapData":[`+
+		`{"id":1,"lines":[{"amount":1.5},{"amount":"2"},{"AMOUNT":0.25},{"amount":1,"amount":2},3]},{"lines":"bad","total":1},{"total":1, "lines" : []}]}}`)
+	want := `[{"data":{"id":1,"lines":[{"amount":1.5},{"amount":"2"},{"AMOUNT":0.25},{"amount":1,"amount":2},3],"total":3.75}},` +
+		`{"data":{"lines":"bad","total":0}},` +
+		`{"data":{"total":0,"lines":[]}}]`
+	if errs != nil || got != want {
+		t.Errorf("postMapLines:\n got %s %v\nwant %s", got, errs, want)
+	}
+}
+
+func TestOrderRecordsAreValid(t *testing.T) {
+	t.Parallel()
+	for i, r := range orderRecords(20) {
+		if !json.Valid(r) || len(r) < 800 || len(r) > 1200 {
+			t.Errorf("record %d: %d bytes, valid %v: %s", i, len(r), json.Valid(r), r)
+		}
 	}
 }

@@ -74,6 +74,29 @@ func TestRecordSet(t *testing.T) {
 	}
 }
 
+// TestRecordSetChained: a record Set returned (valid by construction) is
+// changed again like any other.
+func TestRecordSetChained(t *testing.T) {
+	t.Parallel()
+	r := extension.Record(`{"a":1,"b":{"a":2}}`)
+	for _, kv := range []struct {
+		k string
+		v any
+	}{{"c", 3}, {"a", "x"}, {"b", nil}, {"c", 4.5}, {"\u00e9", true}} {
+		var err error
+		if r, err = r.Set(kv.k, kv.v); err != nil {
+			t.Fatalf("Set(%q): %v", kv.k, err)
+		}
+	}
+	if want := `{"a":"x","b":null,"c":4.5,"é":true}`; string(r) != want {
+		t.Errorf("chained Set = %s, want %s", r, want)
+	}
+	var m map[string]any
+	if err := r.Decode(&m); err != nil || len(m) != 4 {
+		t.Errorf("Decode after Set = %v, %v", m, err)
+	}
+}
+
 func TestRecordSetErrors(t *testing.T) {
 	t.Parallel()
 	for _, rec := range []string{`[1]`, `"x"`, `1`, `null`, ` true `} {
@@ -81,6 +104,18 @@ func TestRecordSetErrors(t *testing.T) {
 		var e *extension.Error
 		if !errors.As(err, &e) || e.Code != "invalid_field" {
 			t.Errorf("Set on %s: error = %v, want an invalid_field *extension.Error", rec, err)
+		}
+	}
+	// Records the SDK built are not validated again, but still checked.
+	for _, v := range []any{1, []int{1}, "x", nil} {
+		rec, err := extension.NewRecord(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = rec.Set("a", 1)
+		var e *extension.Error
+		if !errors.As(err, &e) || e.Code != "invalid_field" {
+			t.Errorf("Set on NewRecord(%v): error = %v, want an invalid_field *extension.Error", v, err)
 		}
 	}
 	for _, rec := range []string{``, `{`, `{"a":1,}`, `{"a":1} x`} {

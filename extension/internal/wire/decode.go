@@ -72,10 +72,9 @@ func Unmarshal(data []byte, v any, trusted bool) error {
 		return UnmarshalIndexed(data, v, nil)
 	}
 	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().Kind() == reflect.Struct {
-		t := rv.Elem().Type()
-		if !IsRaw(t) && t != timeType && !reflect.PointerTo(t).Implements(unmarshalerType) {
-			return unmarshalStructValidating(data, rv.Elem())
+	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		if p := validatingPlan(rv.Type()); p != nil {
+			return p.unmarshalValidating(data, rv.Elem())
 		}
 	}
 	if _, err := Valid(data); err != nil {
@@ -84,10 +83,71 @@ func Unmarshal(data []byte, v any, trusted bool) error {
 	return UnmarshalIndexed(data, v, nil)
 }
 
-// unmarshalStructValidating decodes an untrusted JSON object into the struct
-// v in one pass: every member is validated, and only the members v has a
-// field for are decoded, from their just-validated text.
-func unmarshalStructValidating(data []byte, v reflect.Value) error {
+var validatingCache sync.Map // pointer type -> *structPlan, nil when it does not apply
+
+// validatingPlan returns the plan for decoding untrusted text into *pt in one
+// pass, or nil if pt does not point to a plain struct.
+func validatingPlan(pt reflect.Type) *structPlan {
+	if p, ok := validatingCache.Load(pt); ok {
+		return p.(*structPlan)
+	}
+	var p *structPlan
+	if t := pt.Elem(); t.Kind() == reflect.Struct && !IsRaw(t) && t != timeType && !pt.Implements(unmarshalerType) {
+		p = newStructPlan(t)
+	}
+	validatingCache.Store(pt, p)
+	return p
+}
+
+// structPlan is how values of a struct type are decoded: its fields with
+// their decoders, and the map that keeps unknown members, if any.
+type structPlan struct {
+	si          *structInfo
+	decs        []decoderFunc
+	rawSlice    []bool // the field is a slice of raw values
+	unknownElem reflect.Type
+}
+
+func newStructPlan(t reflect.Type) *structPlan {
+	si := structInfoOf(t)
+	p := &structPlan{si: si, decs: make([]decoderFunc, len(si.fields)), rawSlice: make([]bool, len(si.fields))}
+	for i, f := range si.fields {
+		p.decs[i] = typeDecoder(f.typ)
+		p.rawSlice[i] = f.typ.Kind() == reflect.Slice && IsRaw(f.typ.Elem()) && !IsRaw(f.typ) &&
+			!reflect.PointerTo(f.typ).Implements(unmarshalerType)
+	}
+	if si.unknown != nil {
+		p.unknownElem = t.FieldByIndex(si.unknown).Type.Elem()
+	}
+	return p
+}
+
+// field returns the struct v's field fi.
+func (p *structPlan) field(v reflect.Value, fi int) reflect.Value {
+	if index := p.si.fields[fi].index; len(index) == 1 {
+		return v.Field(index[0])
+	}
+	return v.FieldByIndex(p.si.fields[fi].index)
+}
+
+// keep stores a member the struct v has no field for in its unknown map.
+func (p *structPlan) keep(d decState, v reflect.Value, name []byte, vi int) error {
+	m := v.FieldByIndex(p.si.unknown)
+	if m.IsNil() {
+		m.Set(reflect.MakeMap(m.Type()))
+	}
+	ev := reflect.New(p.unknownElem).Elem()
+	if _, err := typeDecoder(p.unknownElem)(d, vi, ev); err != nil {
+		return prefix(err, string(name), false)
+	}
+	m.SetMapIndex(reflect.ValueOf(string(name)).Convert(m.Type().Key()), ev)
+	return nil
+}
+
+// unmarshalValidating decodes an untrusted JSON object into the struct v in
+// one pass: every member is validated, and only the members v has a field
+// for are decoded, from their just-validated text.
+func (p *structPlan) unmarshalValidating(data []byte, v reflect.Value) error {
 	var s Scanner
 	i := s.ws(data, 0)
 	if i >= len(data) {
@@ -102,35 +162,36 @@ func unmarshalStructValidating(data []byte, v reflect.Value) error {
 		}
 		return mismatch(data[i], v.Type())
 	}
-	si := structInfoOf(v.Type())
-	d := &decState{data: data}
+	d := decState{data: data}
 	end, err := s.Object(data, i, 0, func(key []byte, vi int) (int, error) {
-		end, err := s.Value(data, vi, 1)
-		if err != nil {
-			return 0, err
-		}
 		name := key
 		if bytes.IndexByte(key, '\\') >= 0 {
 			name = []byte(keyString(data, key))
 		}
-		fi := si.lookup(name)
+		fi := p.si.lookup(name)
+		if fi >= 0 && p.rawSlice[fi] && data[vi] == '[' {
+			// Validate and split the array in one pass.
+			sp := spanPool.Get().(*[]int)
+			spans, end, err := s.Array(data, vi, 1, (*sp)[:0])
+			if err == nil {
+				setRawSlice(p.field(v, fi), data, spans)
+				*sp = spans[:0]
+			}
+			spanPool.Put(sp)
+			return end, err
+		}
+		end, err := s.Value(data, vi, 1)
+		if err != nil {
+			return 0, err
+		}
 		if fi < 0 {
-			if si.unknown == nil {
+			if p.si.unknown == nil {
 				return end, nil
 			}
-			m := v.FieldByIndex(si.unknown)
-			if m.IsNil() {
-				m.Set(reflect.MakeMap(m.Type()))
-			}
-			ev := reflect.New(m.Type().Elem()).Elem()
-			if _, err := typeDecoder(m.Type().Elem())(d, vi, ev); err != nil {
-				return 0, prefix(err, string(name), false)
-			}
-			m.SetMapIndex(reflect.ValueOf(string(name)).Convert(m.Type().Key()), ev)
-			return end, nil
+			return end, p.keep(d, v, name, vi)
 		}
-		if _, err := typeDecoder(si.fields[fi].typ)(d, vi, v.FieldByIndex(si.fields[fi].index)); err != nil {
-			return 0, prefix(err, si.fields[fi].name, false)
+		if _, err := p.decs[fi](d, vi, p.field(v, fi)); err != nil {
+			return 0, prefix(err, p.si.fields[fi].name, false)
 		}
 		return end, nil
 	})
@@ -155,13 +216,13 @@ func UnmarshalIndexed(data []byte, v any, index *Index) error {
 	if i >= len(data) {
 		return &SyntaxError{Offset: i, Msg: "unexpected end of input"}
 	}
-	_, err := typeDecoder(rv.Type().Elem())(&decState{data: data, index: index}, i, rv.Elem())
+	_, err := typeDecoder(rv.Type().Elem())(decState{data: data, index: index}, i, rv.Elem())
 	return err
 }
 
 // decoderFunc decodes the valid JSON value at data[i] into v and returns the
 // index just past it.
-type decoderFunc func(d *decState, i int, v reflect.Value) (int, error)
+type decoderFunc func(d decState, i int, v reflect.Value) (int, error)
 
 // decState is one decoding: the text and, optionally, the index of its
 // top-level arrays made when it was validated.
@@ -181,7 +242,7 @@ func typeDecoder(t reflect.Type) decoderFunc {
 		f  decoderFunc
 	)
 	wg.Add(1)
-	fi, loaded := decoderCache.LoadOrStore(t, decoderFunc(func(d *decState, i int, v reflect.Value) (int, error) {
+	fi, loaded := decoderCache.LoadOrStore(t, decoderFunc(func(d decState, i int, v reflect.Value) (int, error) {
 		wg.Wait()
 		return f(d, i, v)
 	}))
@@ -205,7 +266,7 @@ func newDecoder(t reflect.Type) decoderFunc {
 	}
 	switch t.Kind() {
 	case reflect.Bool:
-		return func(d *decState, i int, v reflect.Value) (int, error) {
+		return func(d decState, i int, v reflect.Value) (int, error) {
 			data := d.data
 			switch data[i] {
 			case 't':
@@ -224,7 +285,7 @@ func newDecoder(t reflect.Type) decoderFunc {
 		reflect.Float32, reflect.Float64:
 		return decodeNumber(t)
 	case reflect.String:
-		return func(d *decState, i int, v reflect.Value) (int, error) {
+		return func(d decState, i int, v reflect.Value) (int, error) {
 			data := d.data
 			if data[i] == 'n' {
 				return i + 4, nil
@@ -238,7 +299,7 @@ func newDecoder(t reflect.Type) decoderFunc {
 		}
 	case reflect.Interface:
 		if t.NumMethod() == 0 {
-			return func(d *decState, i int, v reflect.Value) (int, error) {
+			return func(d decState, i int, v reflect.Value) (int, error) {
 				data := d.data
 				x, end, err := decodeAny(data, i)
 				if err != nil {
@@ -254,7 +315,7 @@ func newDecoder(t reflect.Type) decoderFunc {
 		}
 	case reflect.Pointer:
 		elem := typeDecoder(t.Elem())
-		return func(d *decState, i int, v reflect.Value) (int, error) {
+		return func(d decState, i int, v reflect.Value) (int, error) {
 			data := d.data
 			if data[i] == 'n' {
 				v.SetZero()
@@ -281,7 +342,7 @@ func newDecoder(t reflect.Type) decoderFunc {
 
 // decodeFallback hands the value to encoding/json for types this decoder has
 // no fast path for.
-func decodeFallback(d *decState, i int, v reflect.Value) (int, error) {
+func decodeFallback(d decState, i int, v reflect.Value) (int, error) {
 	data := d.data
 	end := Skip(data, i)
 	if err := json.Unmarshal(data[i:end], v.Addr().Interface()); err != nil {
@@ -290,14 +351,14 @@ func decodeFallback(d *decState, i int, v reflect.Value) (int, error) {
 	return end, nil
 }
 
-func decodeRaw(d *decState, i int, v reflect.Value) (int, error) {
+func decodeRaw(d decState, i int, v reflect.Value) (int, error) {
 	data := d.data
 	end := Skip(data, i)
 	v.SetBytes(data[i:end:end])
 	return end, nil
 }
 
-func decodeUnmarshaler(d *decState, i int, v reflect.Value) (int, error) {
+func decodeUnmarshaler(d decState, i int, v reflect.Value) (int, error) {
 	data := d.data
 	end := Skip(data, i)
 	if err := v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(data[i:end:end]); err != nil {
@@ -307,7 +368,7 @@ func decodeUnmarshaler(d *decState, i int, v reflect.Value) (int, error) {
 }
 
 func decodeNumber(t reflect.Type) decoderFunc {
-	return func(d *decState, i int, v reflect.Value) (int, error) {
+	return func(d decState, i int, v reflect.Value) (int, error) {
 		data := d.data
 		c := data[i]
 		if c == 'n' {
@@ -428,16 +489,8 @@ func MemberSpans(data []byte, i int, fn func(key string, start, end int) error) 
 }
 
 func decodeStruct(t reflect.Type) decoderFunc {
-	si := structInfoOf(t)
-	decs := make([]decoderFunc, len(si.fields))
-	for i, f := range si.fields {
-		decs[i] = typeDecoder(f.typ)
-	}
-	var unknownElem reflect.Type
-	if si.unknown != nil {
-		unknownElem = t.FieldByIndex(si.unknown).Type.Elem()
-	}
-	return func(d *decState, i int, v reflect.Value) (int, error) {
+	p := newStructPlan(t)
+	return func(d decState, i int, v reflect.Value) (int, error) {
 		data := d.data
 		switch data[i] {
 		case 'n':
@@ -452,25 +505,18 @@ func decodeStruct(t reflect.Type) decoderFunc {
 				s, _ := decodeString(data, keyStart(data, key))
 				name = []byte(s)
 			}
-			fi := si.lookup(name)
+			fi := p.si.lookup(name)
 			if fi < 0 {
-				end := Skip(data, vi)
-				if si.unknown != nil {
-					m := v.FieldByIndex(si.unknown)
-					if m.IsNil() {
-						m.Set(reflect.MakeMap(m.Type()))
+				if p.si.unknown != nil {
+					if err := p.keep(d, v, name, vi); err != nil {
+						return 0, err
 					}
-					ev := reflect.New(unknownElem).Elem()
-					if _, err := typeDecoder(unknownElem)(d, vi, ev); err != nil {
-						return 0, prefix(err, string(name), false)
-					}
-					m.SetMapIndex(reflect.ValueOf(string(name)).Convert(m.Type().Key()), ev)
 				}
-				return end, nil
+				return Skip(data, vi), nil
 			}
-			end, err := decs[fi](d, vi, v.FieldByIndex(si.fields[fi].index))
+			end, err := p.decs[fi](d, vi, p.field(v, fi))
 			if err != nil {
-				return 0, prefix(err, si.fields[fi].name, false)
+				return 0, prefix(err, p.si.fields[fi].name, false)
 			}
 			return end, nil
 		})
@@ -484,7 +530,7 @@ func keyStart(data, key []byte) int {
 
 func decodeMap(t reflect.Type) decoderFunc {
 	elem := typeDecoder(t.Elem())
-	return func(d *decState, i int, v reflect.Value) (int, error) {
+	return func(d decState, i int, v reflect.Value) (int, error) {
 		data := d.data
 		switch data[i] {
 		case 'n':
@@ -540,7 +586,7 @@ func Elements(data []byte, i int, spans []int) ([]int, int) {
 func decodeSlice(t reflect.Type) decoderFunc {
 	elemT := t.Elem()
 	raw := IsRaw(elemT)
-	return func(d *decState, i int, v reflect.Value) (int, error) {
+	return func(d decState, i int, v reflect.Value) (int, error) {
 		data := d.data
 		switch data[i] {
 		case 'n':
@@ -551,26 +597,17 @@ func decodeSlice(t reflect.Type) decoderFunc {
 			return 0, mismatch(data[i], t)
 		}
 		if spans, end, ok := d.index.spansAt(data, i); ok && raw {
-			n := len(spans) / 2
-			s := reflect.MakeSlice(t, n, n)
-			for k := range n {
-				a, b := spans[2*k], spans[2*k+1]
-				s.Index(k).SetBytes(data[a:b:b])
-			}
-			v.Set(s)
+			setRawSlice(v, data, spans)
 			return end, nil
 		}
 		sp := spanPool.Get().(*[]int)
 		spans, end := Elements(data, i, (*sp)[:0])
-		n := len(spans) / 2
-		s := reflect.MakeSlice(t, n, n)
 		var err error
 		if raw {
-			for k := range n {
-				a, b := spans[2*k], spans[2*k+1]
-				s.Index(k).SetBytes(data[a:b:b])
-			}
+			setRawSlice(v, data, spans)
 		} else {
+			n := len(spans) / 2
+			s := reflect.MakeSlice(t, n, n)
 			elem := typeDecoder(elemT)
 			for k := range n {
 				if _, err = elem(d, spans[2*k], s.Index(k)); err != nil {
@@ -578,15 +615,40 @@ func decodeSlice(t reflect.Type) decoderFunc {
 					break
 				}
 			}
+			if err == nil {
+				v.Set(s)
+			}
 		}
 		*sp = spans[:0]
 		spanPool.Put(sp)
 		if err != nil {
 			return 0, err
 		}
-		v.Set(s)
 		return end, nil
 	}
+}
+
+// setRawSlice sets v, a slice of a raw type, to a new slice of the elements
+// of data at spans ([start0, end0, start1, end1, …]).
+func setRawSlice(v reflect.Value, data []byte, spans []int) {
+	n := len(spans) / 2
+	if !v.CanAddr() {
+		s := reflect.MakeSlice(v.Type(), n, n)
+		for k := range n {
+			a, b := spans[2*k], spans[2*k+1]
+			s.Index(k).SetBytes(data[a:b:b])
+		}
+		v.Set(s)
+		return
+	}
+	// A raw type's underlying type is []byte: fill the slice without
+	// reflection.
+	s := make([][]byte, n)
+	for k := range n {
+		a, b := spans[2*k], spans[2*k+1]
+		s[k] = data[a:b:b]
+	}
+	*(*[][]byte)(v.Addr().UnsafePointer()) = s
 }
 
 // DecodeString decodes a valid JSON string literal (with its quotes).

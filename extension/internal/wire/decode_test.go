@@ -593,3 +593,44 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// TestFieldNamesFoldAsEncodingJSON: member names match fields exactly first,
+// then case-insensitively with Unicode folding, as encoding/json matches
+// them, for structs with few fields and with many.
+func TestFieldNamesFoldAsEncodingJSON(t *testing.T) {
+	t.Parallel()
+	type few struct {
+		K     int `json:"k"`
+		S     int `json:"s"`
+		Name  int
+		Other int `json:"oTHER"`
+	}
+	type many struct {
+		A, B, C, D, E, F, G, H int
+		K                      int `json:"k"`
+		S                      int `json:"s"`
+		Name                   int
+	}
+	for _, in := range []string{
+		`{"K":1,"S":2,"NAME":3,"other":4}`,
+		`{"\u212a":1,"\u017f":2,"nAmE":3}`, // Kelvin sign and long s fold to k and s
+		`{"k":1,"K":2,"Name":3,"name":4}`,
+		`{"kk":1,"":2,"ñame":3,"NAMEX":4,"\u212aa":5}`,
+	} {
+		var gotFew, wantFew few
+		var gotMany, wantMany many
+		for _, tc := range []struct{ got, want any }{{&gotFew, &wantFew}, {&gotMany, &wantMany}} {
+			if err := json.Unmarshal([]byte(in), tc.want); err != nil {
+				t.Fatal(err)
+			}
+			for _, trusted := range []bool{false, true} {
+				if err := Unmarshal([]byte(in), tc.got, trusted); err != nil {
+					t.Fatalf("Unmarshal(%s): %v", in, err)
+				}
+				if diff := cmp.Diff(tc.want, tc.got); diff != "" {
+					t.Errorf("Unmarshal(%s, trusted %v) (-encoding/json +got):\n%s", in, trusted, diff)
+				}
+			}
+		}
+	}
+}

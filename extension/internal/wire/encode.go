@@ -41,8 +41,15 @@ func Append(buf []byte, v any) ([]byte, error) { return AppendIndexed(buf, v, ni
 // by trusted (records passed through from validated options) are copied
 // without being validated again.
 func AppendIndexed(buf []byte, v any, trusted *Index) ([]byte, error) {
-	if v == nil {
+	switch v := v.(type) {
+	case nil:
 		return append(buf, "null"...), nil
+	case float64: // as newEncoderNoMarshal, without reflection
+		return AppendFloat(buf, v, 64)
+	case string:
+		return appendString(buf, v), nil
+	case bool:
+		return strconv.AppendBool(buf, v), nil
 	}
 	rv := reflect.ValueOf(v)
 	return typeEncoder(rv.Type())(&encState{trusted: trusted}, buf, rv, 0)

@@ -47,6 +47,7 @@ type structInfo struct {
 	fields  []field
 	byName  map[string]int
 	unknown []int // index of the `json:",unknown"` map field, if any
+	ascii   bool  // every field name is ASCII
 }
 
 var structCache sync.Map // reflect.Type -> *structInfo
@@ -58,8 +59,10 @@ func structInfoOf(t reflect.Type) *structInfo {
 	si := &structInfo{byName: map[string]int{}}
 	collectFields(t, nil, si)
 	si.fields = dominantFields(si.fields)
+	si.ascii = true
 	for i, f := range si.fields {
 		si.byName[f.name] = i
+		si.ascii = si.ascii && isASCII(f.name)
 	}
 	v, _ := structCache.LoadOrStore(t, si)
 	return v.(*structInfo)
@@ -142,8 +145,24 @@ func hasOpt(opts, want string) bool {
 // lookup finds the field for a JSON member name: exact first, then
 // case-insensitively (as encoding/json does).
 func (si *structInfo) lookup(name []byte) int {
-	if i, ok := si.byName[string(name)]; ok {
+	if len(si.fields) <= 8 {
+		for i := range si.fields {
+			if si.fields[i].name == string(name) {
+				return i
+			}
+		}
+	} else if i, ok := si.byName[string(name)]; ok {
 		return i
+	}
+	if si.ascii && isASCII(string(name)) {
+		// Within ASCII, only letters fold, each to one of the same
+		// width: names of another length cannot match.
+		for i := range si.fields {
+			if f := si.fields[i].name; len(f) == len(name) && strings.EqualFold(f, string(name)) {
+				return i
+			}
+		}
+		return -1
 	}
 	for i := range si.fields {
 		if strings.EqualFold(si.fields[i].name, string(name)) {
@@ -151,4 +170,13 @@ func (si *structInfo) lookup(name []byte) int {
 		}
 	}
 	return -1
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

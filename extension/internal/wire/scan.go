@@ -120,7 +120,7 @@ type Scanner struct {
 }
 
 func (s *Scanner) ws(b []byte, i int) int {
-	if i < len(b) && isSpace(b[i]) {
+	if i < len(b) && b[i] <= ' ' && isSpace(b[i]) { // most bytes are above ' '
 		s.Spaced = true
 		return SkipSpace(b, i)
 	}
