@@ -169,7 +169,7 @@ func readHead(br *bufio.Reader, p *parsed, scratch *[]byte, maxHeaderBytes int) 
 
 func intern(key []byte) string {
 	for _, k := range knownKeys {
-		if len(k) == len(key) && equalFoldASCII(k, key) {
+		if equalFoldASCII(k, key) {
 			return k
 		}
 	}
@@ -394,7 +394,7 @@ func framing(r *http.Request) (length int64, chunked bool, err error) {
 		if r.ProtoMinor == 0 { // faulty framing, RFC 9112 §6.1
 			return 0, false, errEncoding10
 		}
-		if len(te) != 1 || !equalFoldASCII("chunked", []byte(te[0])) || len(te[0]) != len("chunked") {
+		if len(te) != 1 || !equalFoldASCII("chunked", []byte(te[0])) {
 			return 0, false, errBadEncoding
 		}
 		delete(r.Header, "Transfer-Encoding")

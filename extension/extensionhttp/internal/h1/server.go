@@ -286,7 +286,7 @@ func (c *conn) serveOne() (keep bool) {
 	r.Close = wantsClose(r)
 	expect := false
 	if e := r.Header["Expect"]; len(e) > 0 {
-		if len(e) != 1 || !equalFoldASCII("100-continue", []byte(e[0])) || len(e[0]) != len("100-continue") {
+		if len(e) != 1 || !equalFoldASCII("100-continue", []byte(e[0])) {
 			c.writeError(http.StatusExpectationFailed, "unsupported Expect")
 			return false
 		}
@@ -376,7 +376,7 @@ func hasToken(v, token string) bool {
 	for len(v) > 0 {
 		var item string
 		item, v, _ = cut(v, ',')
-		if t := trimOWS([]byte(item)); len(t) == len(token) && equalFoldASCII(token, t) {
+		if t := trimOWS([]byte(item)); equalFoldASCII(token, t) {
 			return true
 		}
 	}
