@@ -3,13 +3,13 @@ package extension_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/hookstack/hookstack/bench/benchmodule"
 	"github.com/hookstack/hookstack/extension"
 )
 
@@ -41,28 +41,6 @@ func genRecords(n int) [][]byte {
 	recs := make([][]byte, n)
 	for i := range recs {
 		recs[i] = genRecord(rng, i)
-	}
-	return recs
-}
-
-// orderRecords returns n records shaped as those of bench/stack's payloads
-// (../shared/bench/lib/records.js): about 1 KB of plain text, no escapes.
-func orderRecords(n int) [][]byte {
-	recs := make([][]byte, n)
-	for i := range recs {
-		c := i % 997
-		var lines [3]string
-		for k := range lines {
-			qty, cents := 1+(i+k)%5, 100+(i*7919+k*104729)%99900
-			lines[k] = fmt.Sprintf(`{"lineNo":%d,"sku":"SKU-%05d","description":"Widget model %d standard edition","quantity":%d,"unitPrice":%v,"amount":%v}`,
-				k+1, (i*3+k)%100000, (i+k)%50, qty, float64(cents)/100, float64(qty*cents)/100)
-		}
-		recs[i] = fmt.Appendf(nil, `{"id":"SO-%08d","internalId":%d,"orderNumber":"ORD-2024-%08d","status":"pending","createdAt":"2024-01-01T00:00:00.000Z","updatedAt":"2024-01-01T01:00:00.000Z",`+
-			`"customer":{"id":"CUST-%04d","name":"Customer %d","email":"customer%d@example.com"},"currency":"USD","channel":"web","priority":%d,"isTaxable":%t,"taxRate":%v,"shippingCost":%v,"discount":%v,`+
-			`"shipTo":{"street":"%d Main Street","city":"Springfield","state":"CA","zip":"%05d","country":"US"},"salesRep":"rep%d","tags":["batch-%d","even"],"notes":"Deliver between 9am and 5pm. Reference %d","externalRef":"EXT-%09d",`+
-			`"lines":[%s,%s,%s]}`,
-			i, i+1, i, c, c, c, i%3, i%2 == 0, float64(i%10)/100, float64(i*13%2500)/100, float64(i*17%1000)/100,
-			i%9999, i*31%100000, i%25, i%10, i, i*7, lines[0], lines[1], lines[2])
 	}
 	return recs
 }
@@ -109,40 +87,11 @@ func postMapTotals(_ context.Context, o *extension.PostMapOptions) ([]extension.
 	return out, nil
 }
 
-// postMapLines is bench/stack's postMap: each record's lines stay raw
-// records, and each line is decoded on its own into an untyped amount.
-func postMapLines(_ context.Context, o *extension.PostMapOptions) ([]extension.RecordResult, error) {
-	out := make([]extension.RecordResult, len(o.PostMapData))
-	for i, r := range o.PostMapData {
-		var rec struct {
-			Lines []extension.Record `json:"lines"`
-		}
-		_ = r.Decode(&rec)
-		total := 0.0
-		for _, l := range rec.Lines {
-			var line struct {
-				Amount any `json:"amount"`
-			}
-			if err := l.Decode(&line); err == nil {
-				if f, ok := line.Amount.(float64); ok {
-					total += f
-				}
-			}
-		}
-		nr, err := r.Set("total", total)
-		if err != nil {
-			return nil, err
-		}
-		out[i].Data = nr
-	}
-	return out, nil
-}
-
 func benchExtension(tb testing.TB) *extension.Extension {
 	return newExtension(tb, extension.Config{DIY: &extension.Module{Hooks: extension.Functions{
 		"preSavePage":  extension.PreSavePage(passThrough),
 		"postMap":      extension.PostMap(postMapTotals),
-		"postMapLines": extension.PostMap(postMapLines),
+		"postMapLines": benchmodule.Module().Hooks["postMap"],
 	}}})
 }
 
@@ -194,10 +143,11 @@ func BenchmarkPreSavePagePassThrough(b *testing.B) {
 
 func BenchmarkPostMapDecodeEach(b *testing.B) { benchPostMap(b, "postMap", genRecords) }
 
-// BenchmarkPostMapLines measures the postMap of bench/stack on records like
-// its payloads' and on the synthetic orders of genRecords.
+// BenchmarkPostMapLines measures the postMap of the side-by-side benchmark
+// (bench/benchmodule) on its own records and on the synthetic orders of
+// genRecords.
 func BenchmarkPostMapLines(b *testing.B) {
-	b.Run("orders", func(b *testing.B) { benchPostMap(b, "postMapLines", orderRecords) })
+	b.Run("orders", func(b *testing.B) { benchPostMap(b, "postMapLines", benchRecords) })
 	b.Run("synthetic", func(b *testing.B) { benchPostMap(b, "postMapLines", genRecords) })
 }
 
@@ -247,11 +197,12 @@ func TestPostMapLines(t *testing.T) {
 	}
 }
 
-func TestOrderRecordsAreValid(t *testing.T) {
-	t.Parallel()
-	for i, r := range orderRecords(20) {
-		if !json.Valid(r) || len(r) < 800 || len(r) > 1200 {
-			t.Errorf("record %d: %d bytes, valid %v: %s", i, len(r), json.Valid(r), r)
-		}
+// benchRecords returns n records of the side-by-side benchmark's payloads.
+func benchRecords(n int) [][]byte {
+	recs := benchmodule.Records(0, n)
+	out := make([][]byte, n)
+	for i, r := range recs {
+		out[i] = r
 	}
+	return out
 }

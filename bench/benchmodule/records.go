@@ -1,4 +1,4 @@
-package main
+package benchmodule
 
 import (
 	"fmt"
@@ -111,7 +111,9 @@ func makeRecord(i int) record {
 	}
 }
 
-func makeRecords(offset, count int) []extension.Record {
+// Records returns count records of the benchmark's payloads, starting at
+// index offset.
+func Records(offset, count int) []extension.Record {
 	out := make([]extension.Record, count)
 	for j := range count {
 		r, err := extension.NewRecord(makeRecord(offset + j))
