@@ -138,6 +138,21 @@ func (c *client) expectClosed() {
 	}
 }
 
+// expectReuse checks that the server closed the connection (wantClose) or
+// answers another request on it; the server's handler must serve
+// GET /hello with "hello".
+func (c *client) expectReuse(wantClose bool) {
+	c.t.Helper()
+	if wantClose {
+		c.expectClosed()
+		return
+	}
+	c.write("GET /hello HTTP/1.1\r\n\r\n")
+	if got := bodyOf(c.response("GET")); got != "hello" {
+		c.t.Errorf("next response %q", got)
+	}
+}
+
 // echo is what echoHandler reports about a request.
 type echo struct {
 	Method           string

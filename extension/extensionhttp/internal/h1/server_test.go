@@ -129,10 +129,7 @@ func TestExpectContinue(t *testing.T) {
 			t.Errorf("got %d %s", resp.StatusCode, got)
 		}
 		// The connection serves on.
-		c.write("GET /hello HTTP/1.1\r\n\r\n")
-		if got := bodyOf(c.response("GET")); got != "hello" {
-			t.Errorf("next response %q", got)
-		}
+		c.expectReuse(false)
 	})
 	t.Run("handler ignores the body", func(t *testing.T) {
 		t.Parallel()
@@ -248,14 +245,7 @@ func TestResponseFraming(t *testing.T) {
 			if got := bodyOf(resp); got != want {
 				t.Errorf("body of %d bytes, want %d", len(got), len(want))
 			}
-			if test.wantClose {
-				c.expectClosed()
-				return
-			}
-			c.write("GET /hello HTTP/1.1\r\n\r\n")
-			if got := bodyOf(c.response("GET")); got != "hello" {
-				t.Errorf("next response %q", got)
-			}
+			c.expectReuse(test.wantClose)
 		})
 	}
 }
@@ -370,14 +360,7 @@ func TestUnreadBody(t *testing.T) {
 			if bodyOf(resp) != "ignored" {
 				t.Fatal("no response")
 			}
-			if test.wantClose {
-				c.expectClosed()
-				return
-			}
-			c.write("GET /hello HTTP/1.1\r\n\r\n")
-			if got := bodyOf(c.response("GET")); got != "hello" {
-				t.Errorf("next response %q", got)
-			}
+			c.expectReuse(test.wantClose)
 		})
 	}
 }
