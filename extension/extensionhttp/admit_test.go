@@ -13,6 +13,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/hookstack/hookstack/extension"
 )
 
@@ -155,5 +157,41 @@ func TestHandlerAdmission(t *testing.T) {
 	wg.Wait()
 	if p := peak.Load(); p != 1 {
 		t.Fatalf("%d large calls ran at once under a budget of one body", p)
+	}
+}
+
+// TestAdmissionDeadline: a call that waits for its turn longer than its
+// deadline is answered 503 timeout, and never runs.
+func TestAdmissionDeadline(t *testing.T) {
+	t.Parallel()
+	var ran atomic.Int64
+	release := make(chan struct{})
+	cfg := diyConfig()
+	cfg.MaxInFlightBytes = 1500
+	cfg.Extension.DIY.Functions["hold"] = extension.Raw(func(ctx context.Context, _ json.RawMessage) (any, error) {
+		ran.Add(1)
+		<-release
+		return nil, nil
+	})
+	s := startServer(t, cfg)
+	body := `{"diy":true,"function":"hold","options":{"pad":"` + strings.Repeat("x", 1000) + `"}}`
+	first := make(chan reply, 1)
+	go func() { first <- doWith(t, &http.Client{}, "POST", s.url+"/function", authJSON(), body) }()
+	for ran.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	h := authJSON()
+	h.Set(TimeoutHeader, "50")
+	got := s.do(t, "POST", "/function", h, body)
+	close(release)
+	want := reply{status: http.StatusServiceUnavailable, body: `{"errors":[{"code":"timeout","message":"The call's deadline passed while it waited for its turn."}]}`}
+	if diff := cmp.Diff(want, reply{status: got.status, body: got.body}, cmp.AllowUnexported(reply{})); diff != "" {
+		t.Errorf("waiting call (-want +got):\n%s", diff)
+	}
+	if r := <-first; r.status != http.StatusOK {
+		t.Errorf("first call: status %d", r.status)
+	}
+	if n := ran.Load(); n != 1 {
+		t.Errorf("the function ran %d times, want 1", n)
 	}
 }

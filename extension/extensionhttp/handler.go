@@ -153,14 +153,29 @@ func (h *Handler) stopServer(w http.ResponseWriter) {
 // function serves POST /function.
 func (h *Handler) function(w *statusRecorder, r *http.Request) (reqID, traceID string) {
 	traceID = header(r, "Traceid")
+	// The call's deadline counts from now: waiting for admission is part
+	// of the time the caller gives the call.
+	timeout := h.cfg.FunctionTimeout
+	if v := header(r, "X-Hookstack-Timeout-Ms"); v != "" {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms > 0 && time.Duration(ms)*time.Millisecond < timeout {
+			timeout = time.Duration(ms) * time.Millisecond
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+
 	// Admission: wait until this body fits in the in-flight budget. An
 	// unknown length (chunked) counts as the 64 KiB it starts reading with.
 	weight := r.ContentLength
 	if weight < 0 {
 		weight = 64 << 10
 	}
-	if err := h.inFlight.acquire(r.Context(), weight); err != nil {
-		writeErrors(w, http.StatusServiceUnavailable, extension.Error{Code: "canceled", Message: "The request ended while waiting for its turn."})
+	if err := h.inFlight.acquire(ctx, weight); err != nil {
+		e := extension.Error{Code: "canceled", Message: "The request ended while waiting for its turn."}
+		if errors.Is(err, context.DeadlineExceeded) {
+			e = extension.Error{Code: extension.CodeTimeout, Message: "The call's deadline passed while it waited for its turn."}
+		}
+		writeErrors(w, http.StatusServiceUnavailable, e)
 		return "", traceID
 	}
 	defer h.inFlight.release(weight)
@@ -186,15 +201,6 @@ func (h *Handler) function(w *statusRecorder, r *http.Request) (reqID, traceID s
 	}
 	env.TraceID = traceID
 	env.ReqID = h.newReqID()
-
-	timeout := h.cfg.FunctionTimeout
-	if v := header(r, "X-Hookstack-Timeout-Ms"); v != "" {
-		if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms > 0 && time.Duration(ms)*time.Millisecond < timeout {
-			timeout = time.Duration(ms) * time.Millisecond
-		}
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
-	defer cancel()
 
 	var hb *heartbeat
 	// No 1xx to HTTP/1.0 clients (RFC 9110 §15.2).

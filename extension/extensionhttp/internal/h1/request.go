@@ -146,6 +146,9 @@ func readHead(br *bufio.Reader, p *parsed, scratch *[]byte, maxHeaderBytes int) 
 		if len(line) == 0 {
 			return nil
 		}
+		if len(p.fields) == maxFields {
+			return errHeaderTooLarge
+		}
 		colon := bytes.IndexByte(line, ':')
 		// No obsolete line folding, no whitespace before the colon (RFC 9112 §5).
 		if colon <= 0 || !isToken(line[:colon]) {

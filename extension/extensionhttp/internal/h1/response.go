@@ -193,6 +193,10 @@ func (w *response) commit() {
 		// client may or may not send the body, so the connection ends.
 		c.body.owesContinue = false
 		w.closeAfter = true
+	} else if !w.closeAfter && !c.body.drain(maxDrain) {
+		// What the handler left unread is read now, before the response,
+		// so that the response can say whether the connection goes on.
+		w.closeAfter = true
 	}
 	out := appendStatus(c.out, r, w.status)
 	if _, ok := w.header["Date"]; !ok {

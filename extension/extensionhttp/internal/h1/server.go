@@ -22,10 +22,10 @@ package h1
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -37,10 +37,28 @@ import (
 	"time"
 )
 
-var errTooManyFiles = syscall.EMFILE
+// temporary reports whether an accept error passes: out of descriptors,
+// buffers or memory, or a connection aborted before it was accepted.
+func temporary(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
 
-// DefaultMaxHeaderBytes limits the request line and header fields.
-const DefaultMaxHeaderBytes = 1 << 20
+// DefaultMaxHeaderBytes limits the request line and header fields; 64 KiB,
+// the limit of AWS's load balancers.
+const DefaultMaxHeaderBytes = 64 << 10
+
+// maxFields limits the header fields of a request (and so the memory a
+// connection keeps for them).
+const maxFields = 256
 
 // maxDrain is how much of an unread request body is discarded to keep the
 // connection; larger remainders close it (as net/http does).
@@ -59,7 +77,7 @@ type Server struct {
 	ReadTimeout time.Duration
 	// WriteTimeout bounds writing the response, from the end of the header.
 	WriteTimeout time.Duration
-	// MaxHeaderBytes limits the request line and header; default 1 MiB.
+	// MaxHeaderBytes limits the request line and header; default 64 KiB.
 	MaxHeaderBytes int
 	// ConnState, when set, is called as connections change state.
 	ConnState func(net.Conn, http.ConnState)
@@ -112,8 +130,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.shutdown.Load() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, errTooManyFiles) {
+			if temporary(err) {
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 				s.Log.Warn(fmt.Sprintf("h1: accept error: %v; retrying in %v", err, delay))
 				select {
@@ -169,8 +186,8 @@ func (s *Server) closeIdle() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
-		// A connection waiting for its first or next request; one whose
-		// request has begun to arrive is Active and finishes it.
+		// A connection waiting for, or still reading, its first or next
+		// request head; once the head is read it is Active and finishes.
 		if c.state.CompareAndSwap(int32(http.StateIdle), int32(http.StateClosed)) ||
 			c.state.CompareAndSwap(int32(http.StateNew), int32(http.StateClosed)) {
 			c.nc.Close()
@@ -203,6 +220,7 @@ type conn struct {
 	state      atomic.Int32 // an http.ConnState
 
 	out     []byte // response bytes not yet written
+	werr    error  // the first failed write
 	scratch []byte // long header lines
 	head    parsed
 	req     http.Request
@@ -220,47 +238,48 @@ func (c *conn) setState(st http.ConnState) {
 }
 
 func (c *conn) serve() {
-	defer c.close()
 	c.header = make(http.Header, 8)
 	c.resp.header = make(http.Header, 4)
 	for first := true; ; first = false {
-		if !headBuffered(c.br) { // else the responses go with the next one
-			if err := c.flush(); err != nil {
-				return
-			}
-			if !first {
-				// Idle: Shutdown may close the connection from now on.
-				c.setState(http.StateIdle)
-				if c.s.shutdown.Load() {
-					return
-				}
-			}
+		if c.flush() != nil {
+			c.close()
+			return
+		}
+		waiting := http.StateNew
+		if !first {
+			// Idle until the next head is read: Shutdown may close the
+			// connection from now on.
+			waiting = http.StateIdle
+			c.setState(http.StateIdle)
+		}
+		if c.s.shutdown.Load() {
+			c.close()
+			return
+		}
+		if c.br.Buffered() == 0 { // else a pipelined request is waiting
 			if c.s.IdleTimeout > 0 {
 				c.nc.SetReadDeadline(time.Now().Add(c.s.IdleTimeout))
 			} else if !first && (c.s.HeaderTimeout > 0 || c.s.ReadTimeout > 0) {
 				c.nc.SetReadDeadline(time.Time{}) // not the last request's
 			}
 			if _, err := c.br.Peek(1); err != nil {
+				c.close()
 				return
 			}
-			waiting := http.StateIdle
-			if first {
-				waiting = http.StateNew
-			}
-			if !c.state.CompareAndSwap(int32(waiting), int32(http.StateActive)) {
-				return // closed by Shutdown
-			}
-			c.setState(http.StateActive)
 		}
-		if !c.serveOne() {
+		if !c.serveOne(waiting) {
 			c.flush()
+			c.closeUnread()
 			return
 		}
+		c.forget()
 	}
 }
 
 // serveOne reads and answers one request; false closes the connection.
-func (c *conn) serveOne() (keep bool) {
+// The connection becomes Active once the request head is read, unless
+// Shutdown closed it while it was waiting.
+func (c *conn) serveOne(waiting http.ConnState) (keep bool) {
 	s := c.s
 	start := time.Now()
 	if s.HeaderTimeout > 0 {
@@ -281,6 +300,12 @@ func (c *conn) serveOne() (keep bool) {
 			c.writeError(pe.status, pe.msg)
 		}
 		return false
+	}
+	if !c.state.CompareAndSwap(int32(waiting), int32(http.StateActive)) {
+		return false // closed by Shutdown
+	}
+	if s.ConnState != nil {
+		s.ConnState(c.nc, http.StateActive)
 	}
 	r := &c.req
 	r.Close = wantsClose(r)
@@ -312,7 +337,7 @@ func (c *conn) serveOne() (keep bool) {
 	if !c.call(w, r) {
 		return false
 	}
-	if err := w.finish(); err != nil {
+	if w.finish() != nil || c.werr != nil {
 		return false
 	}
 	keep = !w.closeAfter && !r.Close && !s.shutdown.Load()
@@ -320,18 +345,6 @@ func (c *conn) serveOne() (keep bool) {
 		keep = false
 	}
 	return keep
-}
-
-// headBuffered reports whether a whole request head (after any empty
-// lines) is buffered: then the pending responses can wait to be written
-// with the next one. Anything less, such as the CRLF some clients send
-// after a body, must not hold them back.
-func headBuffered(br *bufio.Reader) bool {
-	b, _ := br.Peek(br.Buffered())
-	for len(b) > 0 && (b[0] == '\r' || b[0] == '\n') {
-		b = b[1:]
-	}
-	return bytes.Contains(b, []byte("\n\r\n")) || bytes.Contains(b, []byte("\n\n"))
 }
 
 // call runs the handler; false means it panicked and the connection must
@@ -399,36 +412,75 @@ func (c *conn) writeContinue() error {
 	return c.flush()
 }
 
-// flush writes the pending response bytes.
+// flush writes the pending response bytes. A failed write sticks: the
+// client cannot tell where the next response would begin.
 func (c *conn) flush() error {
-	if len(c.out) == 0 {
-		return nil
+	if c.werr != nil || len(c.out) == 0 {
+		c.out = c.out[:0]
+		return c.werr
 	}
-	_, err := c.nc.Write(c.out)
+	_, c.werr = c.nc.Write(c.out)
 	c.out = c.out[:0]
 	if cap(c.out) > 64<<10 {
 		c.out = nil
 	}
-	return err
+	return c.werr
 }
 
 // writeBig writes the pending bytes and p with one system call.
 func (c *conn) writeBig(p []byte) error {
-	bufs := net.Buffers{c.out, p}
-	_, err := bufs.WriteTo(c.nc)
+	if c.werr == nil {
+		bufs := net.Buffers{c.out, p}
+		_, c.werr = bufs.WriteTo(c.nc)
+	}
 	c.out = c.out[:0]
-	return err
+	return c.werr
+}
+
+// forget drops what the last request left in the connection's reused
+// state: references into its head (so that the head's copy is not kept
+// while idle) and buffers grown by an unusually large request.
+func (c *conn) forget() {
+	c.req, c.url = http.Request{}, url.URL{}
+	if len(c.header) > 32 {
+		c.header = make(http.Header, 8)
+	} else {
+		clear(c.header)
+	}
+	if cap(c.head.fields) > 64 {
+		c.head.fields = nil
+	}
+	if cap(c.head.slab) > 16<<10 {
+		c.head.slab = nil
+	}
+	if cap(c.scratch) > 16<<10 {
+		c.scratch = nil
+	}
+}
+
+// closeUnread closes a connection that may hold unread request bytes:
+// closing at once would make the kernel reset the connection, and a client
+// still sending its body lose the response it has not read yet (a 413,
+// say). So it sends FIN first and discards what the client still sends
+// until the client closes too, for half a second at most (RFC 9112 §9.6).
+func (c *conn) closeUnread() {
+	if tc, ok := c.nc.(*net.TCPConn); ok && c.werr == nil {
+		tc.CloseWrite()
+		tc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		io.Copy(io.Discard, c.br)
+	}
+	c.close()
 }
 
 func (c *conn) close() {
 	c.nc.Close()
-	c.s.mu.Lock()
-	delete(c.s.conns, c)
-	c.s.mu.Unlock()
 	c.state.Store(int32(http.StateClosed))
 	if c.s.ConnState != nil {
 		c.s.ConnState(c.nc, http.StateClosed)
 	}
+	c.s.mu.Lock()
+	delete(c.s.conns, c)
+	c.s.mu.Unlock()
 }
 
 // dateLine caches the Date header of the current second.

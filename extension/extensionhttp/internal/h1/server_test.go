@@ -360,6 +360,9 @@ func TestUnreadBody(t *testing.T) {
 			if bodyOf(resp) != "ignored" {
 				t.Fatal("no response")
 			}
+			if resp.Close != test.wantClose {
+				t.Errorf("Connection: close is %v, want %v", resp.Close, test.wantClose)
+			}
 			c.expectReuse(test.wantClose)
 		})
 	}
@@ -436,7 +439,7 @@ func TestConnState(t *testing.T) {
 	c.response("GET")
 	c.write("GET /hello HTTP/1.1\r\n\r\n")
 	c.response("GET")
-	// Two pipelined requests: no Idle between them.
+	// Two pipelined requests: each head is read while Idle, as any other.
 	c.write("GET /hello HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n")
 	c.response("GET")
 	c.response("GET")
@@ -450,7 +453,8 @@ func TestConnState(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no StateClosed")
 	}
-	want := []http.ConnState{http.StateNew, http.StateActive, http.StateIdle, http.StateActive, http.StateIdle, http.StateActive, http.StateIdle, http.StateClosed}
+	want := []http.ConnState{http.StateNew, http.StateActive, http.StateIdle, http.StateActive, http.StateIdle,
+		http.StateActive, http.StateIdle, http.StateActive, http.StateIdle, http.StateClosed}
 	if diff := cmp.Diff(want, states.of(k)); diff != "" {
 		t.Errorf("states (-want +got):\n%s", diff)
 	}
@@ -588,6 +592,24 @@ func TestShutdown(t *testing.T) {
 		}
 	})
 
+	t.Run("a connection still sending its next head closes at once", func(t *testing.T) {
+		t.Parallel()
+		s := &Server{Handler: routes(), HeaderTimeout: time.Minute}
+		addr, done := serve(t, s)
+		c := dial(t, addr)
+		c.write("GET /hello HTTP/1.1\r\n\r\n")
+		c.response("GET")
+		c.write("GET /hello HTTP/1.1\r\nX-Half: ")
+		time.Sleep(50 * time.Millisecond) // the server is reading the head
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c.expectClosed()
+		serveErr(t, done)
+	})
+
 	t.Run("in-flight request finishes", func(t *testing.T) {
 		t.Parallel()
 		started, release := make(chan struct{}), make(chan struct{})
@@ -715,5 +737,69 @@ func TestNetHTTPClient(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestEarlyAnswer: a response sent without reading a large body reaches
+// a client still sending it, instead of being lost to a connection reset
+// (net/http's client reports the failed write unless the response came
+// first).
+func TestEarlyAnswer(t *testing.T) {
+	t.Parallel()
+	addr := startServer(t, &Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		io.WriteString(w, "too large")
+	})})
+	body := bytes.Repeat([]byte("a"), 8<<20)
+	client := &http.Client{Transport: &http.Transport{}}
+	for i := range 5 {
+		resp, err := client.Post("http://"+addr+"/", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !resp.Close || bodyOf(resp) != "too large" {
+			t.Errorf("request %d: status %d, close %v", i, resp.StatusCode, resp.Close)
+		}
+	}
+}
+
+// TestPipelinedNotHeldBack: a response is sent before the next pipelined
+// request is handled.
+func TestPipelinedNotHeldBack(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/fast", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "fast") })
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		io.WriteString(w, "slow")
+	})
+	addr := startServer(t, &Server{Handler: mux})
+	c := dial(t, addr)
+	c.write("GET /fast HTTP/1.1\r\n\r\nGET /slow HTTP/1.1\r\n\r\n")
+	c.nc.SetReadDeadline(time.Now().Add(3 * time.Second))
+	resp, err := c.tryResponse("GET")
+	if err != nil || bodyOf(resp) != "fast" {
+		t.Fatalf("first response while the second request runs: %v", err)
+	}
+	close(release)
+	if got := bodyOf(c.response("GET")); got != "slow" {
+		t.Errorf("second response %q", got)
+	}
+}
+
+// TestTooManyFields: more than maxFields header fields is a 431.
+func TestTooManyFields(t *testing.T) {
+	t.Parallel()
+	addr := startServer(t, &Server{Handler: routes()})
+	c := dial(t, addr)
+	c.write("GET /hello HTTP/1.1\r\n" + strings.Repeat("A: b\r\n", maxFields+1) + "\r\n")
+	if resp := c.response("GET"); resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("status %d, want 431", resp.StatusCode)
+	}
+	c = dial(t, addr)
+	c.write("GET /hello HTTP/1.1\r\n" + strings.Repeat("A: b\r\n", maxFields) + "\r\n")
+	if resp := c.response("GET"); resp.StatusCode != http.StatusOK {
+		t.Errorf("status %d with %d fields, want 200", resp.StatusCode, maxFields)
 	}
 }
