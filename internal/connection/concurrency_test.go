@@ -64,6 +64,9 @@ func TestConcurrencyLevel(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	for _, tc := range []struct{ level, want int64 }{{1, 1}, {2, 2}, {0, 8}} {
 		stack := &fakeStack{}
+		if tc.level == 0 {
+			stack.gather = tc.want // burst mode: all of them at once
+		}
 		stack.up.Store(true)
 		c := levelConnection(t, st, int(tc.level))
 		pingAll(t, c, 8, pinger(t, st, stack))

@@ -29,6 +29,10 @@ type fakeStack struct {
 	up                  atomic.Bool
 	calls, inFlight, mx atomic.Int64
 	gotToken            atomic.Value // last options.bearerToken
+	// gather, when set, holds each call until that many are in flight (5 s
+	// at most) rather than 20 ms, so that a test of unlimited concurrency
+	// does not depend on the machine's speed.
+	gather int64
 }
 
 func (f *fakeStack) Invoke(ctx context.Context, call *invoke.Call) (json.RawMessage, error) {
@@ -42,7 +46,12 @@ func (f *fakeStack) Invoke(ctx context.Context, call *invoke.Call) (json.RawMess
 	}
 	_ = json.Unmarshal(call.Options, &opts)
 	f.gotToken.Store(opts.BearerToken)
-	time.Sleep(20 * time.Millisecond)
+	if f.gather == 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	for deadline := time.Now().Add(5 * time.Second); f.gather > 0 && f.mx.Load() < f.gather && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	if f.up.Load() {
 		return json.RawMessage(`{"statusCode":200}`), nil
 	}
