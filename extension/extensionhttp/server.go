@@ -71,7 +71,8 @@ type Config struct {
 	// MaxBodyBytes limits request bodies; default 50 MB.
 	MaxBodyBytes int64
 	// MaxInFlightBytes bounds the request bodies being processed at once
-	// (by their size); further calls wait, first come first served. Default
+	// (by their size); further calls wait, first come first served, until
+	// their deadline (then 503 timeout). Default
 	// 256 MiB; negative means no bound. A CPU-bound stack receiving large
 	// pages does better with a few MiB per core.
 	MaxInFlightBytes int64
