@@ -41,12 +41,13 @@ const (
 // specialMask reports, per byte of x, whether the byte is '"', '\\' or a control
 // character (< 0x20): the bytes that end the fast path inside a string.
 func specialMask(x uint64) uint64 {
+	// '"' and '\\' have no high bit, so x^c has the high bits of x: one
+	// &^ x masks out the bytes >= 0x80 of all three tests. Bits above the
+	// lowest set one may be false positives (borrows); callers use the
+	// lowest only.
 	q := x ^ (lsb * '"')
 	s := x ^ (lsb * '\\')
-	hasQ := (q - lsb) &^ q
-	hasS := (s - lsb) &^ s
-	hasC := (x - lsb*0x20) &^ x
-	return (hasQ | hasS | hasC) & msb
+	return ((q - lsb) | (s - lsb) | (x - lsb*0x20)) &^ x & msb
 }
 
 // stringEnd returns the index just past the closing quote of the string whose
@@ -57,6 +58,9 @@ func stringEnd(b []byte, i int) (end int, esc bool, err error) {
 		for i+8 <= len(b) {
 			if m := specialMask(binary.LittleEndian.Uint64(b[i:])); m != 0 {
 				i += bitsTrailing(m) >> 3
+				if b[i] == '"' { // the usual end of a string
+					return i + 1, esc, nil
+				}
 				break
 			}
 			i += 8
