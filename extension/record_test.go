@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -359,4 +361,59 @@ func FuzzRecordSet(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRecordsOfTheCallAreTrusted: during a call, a function's records are
+// decoded, read and changed without being validated again (they are parts
+// of the validated request); the outcome must be exactly that of the same
+// operations on copies, which are validated — for compact and spaced pages.
+func TestRecordsOfTheCallAreTrusted(t *testing.T) {
+	t.Parallel()
+	check := func(_ context.Context, o *extension.PostMapOptions) ([]extension.RecordResult, error) {
+		out := make([]extension.RecordResult, len(o.PostMapData))
+		for i, r := range o.PostMapData {
+			c := r.Clone()
+			var problems []string
+			same := func(what string, got, want any) {
+				if diff := cmp.Diff(want, got); diff != "" {
+					problems = append(problems, what+": "+diff)
+				}
+			}
+			gs, gerr := r.Set("total", 1)
+			ws, werr := c.Set("total", 1)
+			same("Set", string(gs)+fmt.Sprint(gerr), string(ws)+fmt.Sprint(werr))
+			gv, gok := r.Get("lines")
+			wv, wok := c.Get("lines")
+			same("Get", fmt.Sprint(string(gv), gok), fmt.Sprint(string(wv), wok))
+			var gm, wm any
+			gerr, werr = r.Decode(&gm), c.Decode(&wm)
+			same("Decode", fmt.Sprint(gm, gerr), fmt.Sprint(wm, werr))
+			var gl, wl struct{ Lines []extension.Record }
+			gerr, werr = r.Decode(&gl), c.Decode(&wl)
+			same("Decode lines", fmt.Sprintf("%s %v", gl.Lines, gerr), fmt.Sprintf("%s %v", wl.Lines, werr))
+			for k, l := range gl.Lines {
+				var ga, wa struct{ Amount any }
+				gerr, werr = l.Decode(&ga), l.Clone().Decode(&wa)
+				same(fmt.Sprintf("Decode line %d", k), fmt.Sprint(ga, gerr), fmt.Sprint(wa, werr))
+			}
+			if len(problems) > 0 {
+				return nil, fmt.Errorf("record %d %s: %s", i, r, strings.Join(problems, "; "))
+			}
+			out[i].Data = gs
+		}
+		return out, nil
+	}
+	x := newExtension(t, extension.Config{DIY: &extension.Module{Hooks: extension.Functions{"check": extension.PostMap(check)}}})
+	records := `{"id":1,"lines":[{"amount":1.5},{"amount":"2"},3,[]],"total":0},{"lines":"bad"},{},` +
+		`{"customer":{"lines":[1]},"lines":[{"Amount":2,"amount":{"x":[1]}}]},{"a":"x\"}{","b":[{"c":"]"}]}`
+	for _, page := range []string{records, strings.ReplaceAll(records, `,"`, `, "`)} {
+		body := `{"diy":true,"type":"hook","function":"check","options":{"postMapData":[` + page + `]}}`
+		got, errs := call(t, context.Background(), x, body)
+		if errs != nil {
+			t.Fatalf("records %s: %v", page, errs)
+		}
+		if !strings.Contains(got, `"total":1`) {
+			t.Errorf("result %s", got)
+		}
+	}
 }

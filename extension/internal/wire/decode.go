@@ -71,6 +71,14 @@ func Unmarshal(data []byte, v any, trusted bool) error {
 	if trusted || sealed(data) {
 		return UnmarshalIndexed(data, v, nil)
 	}
+	if t, k, off := trustOf(data); t != nil {
+		rv := reflect.ValueOf(v)
+		if rv.Kind() != reflect.Pointer || rv.IsNil() {
+			return fmt.Errorf("wire: Unmarshal needs a non-nil pointer, got %T", v)
+		}
+		_, err := typeDecoder(rv.Type().Elem())(decState{data: data, t: t, off: off, box: k}, 0, rv.Elem())
+		return err
+	}
 	rv := reflect.ValueOf(v)
 	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
 		if p := validatingPlan(rv.Type()); p != nil {
@@ -225,10 +233,15 @@ func UnmarshalIndexed(data []byte, v any, index *Index) error {
 type decoderFunc func(d decState, i int, v reflect.Value) (int, error)
 
 // decState is one decoding: the text and, optionally, the index of its
-// top-level arrays made when it was validated.
+// top-level arrays made when it was validated, or the trusted boxes it is
+// part of (see trust.go): t, data's offset in t's text, and the entry of
+// the box being decoded (0 if not known).
 type decState struct {
 	data  []byte
 	index *Index
+	t     *trustTable
+	off   int
+	box   int32
 }
 
 var decoderCache sync.Map
@@ -344,7 +357,7 @@ func newDecoder(t reflect.Type) decoderFunc {
 // no fast path for.
 func decodeFallback(d decState, i int, v reflect.Value) (int, error) {
 	data := d.data
-	end := Skip(data, i)
+	end := d.skip(i, d.box)
 	if err := json.Unmarshal(data[i:end], v.Addr().Interface()); err != nil {
 		return 0, &TypeError{Msg: err.Error()}
 	}
@@ -353,14 +366,14 @@ func decodeFallback(d decState, i int, v reflect.Value) (int, error) {
 
 func decodeRaw(d decState, i int, v reflect.Value) (int, error) {
 	data := d.data
-	end := Skip(data, i)
+	end := d.skip(i, d.box)
 	v.SetBytes(data[i:end:end])
 	return end, nil
 }
 
 func decodeUnmarshaler(d decState, i int, v reflect.Value) (int, error) {
 	data := d.data
-	end := Skip(data, i)
+	end := d.skip(i, d.box)
 	if err := v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(data[i:end:end]); err != nil {
 		return 0, &TypeError{Msg: err.Error()}
 	}
@@ -499,7 +512,10 @@ func decodeStruct(t reflect.Type) decoderFunc {
 		default:
 			return 0, mismatch(data[i], t)
 		}
+		c := d.first()
 		return members(data, i, func(key []byte, escaped bool, vi int) (int, error) {
+			dv := d
+			dv.box, c = d.at(c, vi)
 			name := key
 			if escaped {
 				s, _ := decodeString(data, keyStart(data, key))
@@ -508,13 +524,13 @@ func decodeStruct(t reflect.Type) decoderFunc {
 			fi := p.si.lookup(name)
 			if fi < 0 {
 				if p.si.unknown != nil {
-					if err := p.keep(d, v, name, vi); err != nil {
+					if err := p.keep(dv, v, name, vi); err != nil {
 						return 0, err
 					}
 				}
-				return Skip(data, vi), nil
+				return dv.skip(vi, dv.box), nil
 			}
-			end, err := p.decs[fi](d, vi, p.field(v, fi))
+			end, err := p.decs[fi](dv, vi, p.field(v, fi))
 			if err != nil {
 				return 0, prefix(err, p.si.fields[fi].name, false)
 			}
@@ -543,13 +559,16 @@ func decodeMap(t reflect.Type) decoderFunc {
 		if v.IsNil() {
 			v.Set(reflect.MakeMap(t))
 		}
+		c := d.first()
 		return members(data, i, func(key []byte, escaped bool, vi int) (int, error) {
 			k := string(key)
 			if escaped {
 				k, _ = decodeString(data, keyStart(data, key))
 			}
+			dv := d
+			dv.box, c = d.at(c, vi)
 			ev := reflect.New(t.Elem()).Elem()
-			end, err := elem(d, vi, ev)
+			end, err := elem(dv, vi, ev)
 			if err != nil {
 				return 0, prefix(err, k, false)
 			}
@@ -568,12 +587,22 @@ var spanPool = sync.Pool{New: func() any { s := make([]int, 0, 256); return &s }
 // Elements returns the raw elements of the valid JSON array at data[i] and
 // the index past the array, appending their [start,end) offsets to spans.
 func Elements(data []byte, i int, spans []int) ([]int, int) {
+	d := decState{data: data}
+	return d.elements(i, spans)
+}
+
+// elements is Elements, skipping boxes the decoding knows at once.
+func (d *decState) elements(i int, spans []int) ([]int, int) {
+	data := d.data
 	i = SkipSpace(data, i+1)
 	if data[i] == ']' {
 		return spans, i + 1
 	}
+	c := d.first()
 	for {
-		end := Skip(data, i)
+		var k int32
+		k, c = d.at(c, i)
+		end := d.skip(i, k)
 		spans = append(spans, i, end)
 		i = SkipSpace(data, end)
 		if data[i] == ']' {
@@ -601,7 +630,7 @@ func decodeSlice(t reflect.Type) decoderFunc {
 			return end, nil
 		}
 		sp := spanPool.Get().(*[]int)
-		spans, end := Elements(data, i, (*sp)[:0])
+		spans, end := d.elements(i, (*sp)[:0])
 		var err error
 		if raw {
 			setRawSlice(v, data, spans)
@@ -609,8 +638,11 @@ func decodeSlice(t reflect.Type) decoderFunc {
 			n := len(spans) / 2
 			s := reflect.MakeSlice(t, n, n)
 			elem := typeDecoder(elemT)
+			c := d.first()
 			for k := range n {
-				if _, err = elem(d, spans[2*k], s.Index(k)); err != nil {
+				dv := d
+				dv.box, c = d.at(c, spans[2*k])
+				if _, err = elem(dv, spans[2*k], s.Index(k)); err != nil {
 					err = prefix(err, "["+strconv.Itoa(k)+"]", true)
 					break
 				}

@@ -48,6 +48,9 @@ type structInfo struct {
 	byName  map[string]int
 	unknown []int // index of the `json:",unknown"` map field, if any
 	ascii   bool  // every field name is ASCII
+	// starts holds the first bytes of the field names in either case: with
+	// ASCII names, a key starting with another ASCII byte matches none.
+	starts [4]uint64
 }
 
 var structCache sync.Map // reflect.Type -> *structInfo
@@ -63,6 +66,14 @@ func structInfoOf(t reflect.Type) *structInfo {
 	for i, f := range si.fields {
 		si.byName[f.name] = i
 		si.ascii = si.ascii && isASCII(f.name)
+		if f.name != "" {
+			c := f.name[0]
+			si.starts[c>>6] |= 1 << (c & 63)
+			if l := c | 0x20; 'a' <= l && l <= 'z' {
+				si.starts[l>>6] |= 1 << (l & 63)
+				si.starts[(l^0x20)>>6] |= 1 << ((l ^ 0x20) & 63)
+			}
+		}
 	}
 	v, _ := structCache.LoadOrStore(t, si)
 	return v.(*structInfo)
@@ -153,6 +164,9 @@ func (si *structInfo) lookup(name []byte) int {
 		}
 	} else if i, ok := si.byName[string(name)]; ok {
 		return i
+	}
+	if len(name) > 0 && name[0] < utf8.RuneSelf && si.ascii && si.starts[name[0]>>6]&(1<<(name[0]&63)) == 0 {
+		return -1
 	}
 	if si.ascii && isASCII(string(name)) {
 		// Within ASCII, only letters fold, each to one of the same

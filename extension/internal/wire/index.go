@@ -16,6 +16,8 @@ type Index struct {
 	base   []byte
 	arrays []arraySpans
 	arena  *[]int // backing store of every array's spans, pooled
+	boxes  []box  // every object and array inside the arrays (see trust.go)
+	trust  *trustTable
 }
 
 type arraySpans struct {
@@ -33,6 +35,7 @@ func (x *Index) Release() {
 	if x == nil || x.arena == nil {
 		return
 	}
+	x.Revoke()
 	if cap(*x.arena) <= 1<<20 {
 		*x.arena = (*x.arena)[:0]
 		arenaPool.Put(x.arena)
@@ -67,6 +70,10 @@ func ScanObject(b []byte, fn func(key, value []byte)) (*Index, error) {
 				a.spans[j] += i
 			}
 		}
+		for k := 1; k < len(idx.boxes); k++ {
+			idx.boxes[k].start += int32(i)
+			idx.boxes[k].end += int32(i)
+		}
 		idx.base = b
 	}
 	return idx, nil
@@ -84,6 +91,15 @@ func ScanObjectPrefix(b []byte, fn func(key, value []byte)) (*Index, int, error)
 		if b[vi] == '[' {
 			a := arraySpans{start: vi, from: len(*idx.arena)}
 			sub := Scanner{}
+			if len(b) <= maxBoxed {
+				if idx.boxes == nil {
+					// Once, with room for one box per 64 bytes: records
+					// hold far fewer, so the count of allocations stays
+					// independent of the page size.
+					idx.boxes = append(make([]box, 0, len(b)/64+16), box{start: -1})
+				}
+				sub.boxes = &idx.boxes
+			}
 			*idx.arena, end, err = sub.Array(b, vi, 1, *idx.arena)
 			if err != nil {
 				return 0, err

@@ -121,6 +121,7 @@ func SkipSpace(b []byte, i int) int {
 // whitespace was seen since it was last reset.
 type Scanner struct {
 	Spaced bool
+	boxes  *[]box // if set, every object and array is recorded here
 }
 
 func (s *Scanner) ws(b []byte, i int) int {
@@ -142,64 +143,15 @@ func (s *Scanner) Value(b []byte, i, depth int) (int, error) {
 		end, _, err := stringEnd(b, i+1)
 		return end, err
 	case '{':
-		// The same loop as Scanner.Object, inlined: a callback per member
-		// here would cost a closure per object on the hottest path.
-		if depth >= MaxDepth {
-			return 0, errDepth
+		if s.boxes != nil {
+			return s.boxed(b, i, depth)
 		}
-		i = s.ws(b, i+1)
-		if i < len(b) && b[i] == '}' {
-			return i + 1, nil
-		}
-		for {
-			if i >= len(b) || b[i] != '"' {
-				return 0, syntaxErr(i, "expected object key")
-			}
-			end, _, err := stringEnd(b, i+1)
-			if err != nil {
-				return 0, err
-			}
-			i = s.ws(b, end)
-			if i >= len(b) || b[i] != ':' {
-				return 0, syntaxErr(i, "expected ':'")
-			}
-			i = s.ws(b, i+1)
-			if i, err = s.Value(b, i, depth+1); err != nil {
-				return 0, err
-			}
-			i = s.ws(b, i)
-			if i < len(b) && b[i] == ',' {
-				i = s.ws(b, i+1)
-				continue
-			}
-			if i < len(b) && b[i] == '}' {
-				return i + 1, nil
-			}
-			return 0, syntaxErr(i, "expected ',' or '}'")
-		}
+		return s.object(b, i, depth)
 	case '[':
-		if depth >= MaxDepth {
-			return 0, errDepth
+		if s.boxes != nil {
+			return s.boxed(b, i, depth)
 		}
-		i = s.ws(b, i+1)
-		if i < len(b) && b[i] == ']' {
-			return i + 1, nil
-		}
-		for {
-			var err error
-			if i, err = s.Value(b, i, depth+1); err != nil {
-				return 0, err
-			}
-			i = s.ws(b, i)
-			if i < len(b) && b[i] == ',' {
-				i = s.ws(b, i+1)
-				continue
-			}
-			if i < len(b) && b[i] == ']' {
-				return i + 1, nil
-			}
-			return 0, syntaxErr(i, "expected ',' or ']'")
-		}
+		return s.array(b, i, depth)
 	case 't':
 		return literal(b, i, "true")
 	case 'f':
@@ -212,6 +164,91 @@ func (s *Scanner) Value(b []byte, i, depth int) (int, error) {
 		}
 		return 0, syntaxErr(i, "unexpected character %q", c)
 	}
+}
+
+// object validates the object at b[i].
+func (s *Scanner) object(b []byte, i, depth int) (int, error) {
+	// The same loop as Scanner.Object without its callback: a closure per
+	// member would cost too much on the hottest path.
+	if depth >= MaxDepth {
+		return 0, errDepth
+	}
+	i = s.ws(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return 0, syntaxErr(i, "expected object key")
+		}
+		end, _, err := stringEnd(b, i+1)
+		if err != nil {
+			return 0, err
+		}
+		i = s.ws(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return 0, syntaxErr(i, "expected ':'")
+		}
+		i = s.ws(b, i+1)
+		if i, err = s.Value(b, i, depth+1); err != nil {
+			return 0, err
+		}
+		i = s.ws(b, i)
+		if i < len(b) && b[i] == ',' {
+			i = s.ws(b, i+1)
+			continue
+		}
+		if i < len(b) && b[i] == '}' {
+			return i + 1, nil
+		}
+		return 0, syntaxErr(i, "expected ',' or '}'")
+	}
+}
+
+// array validates the array at b[i].
+func (s *Scanner) array(b []byte, i, depth int) (int, error) {
+	if depth >= MaxDepth {
+		return 0, errDepth
+	}
+	i = s.ws(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, nil
+	}
+	for {
+		var err error
+		if i, err = s.Value(b, i, depth+1); err != nil {
+			return 0, err
+		}
+		i = s.ws(b, i)
+		if i < len(b) && b[i] == ',' {
+			i = s.ws(b, i+1)
+			continue
+		}
+		if i < len(b) && b[i] == ']' {
+			return i + 1, nil
+		}
+		return 0, syntaxErr(i, "expected ',' or ']'")
+	}
+}
+
+// boxed validates the object or array at b[i] and records its entry in
+// s.boxes: opened before its children, so entries are in order of start.
+func (s *Scanner) boxed(b []byte, i, depth int) (int, error) {
+	k := len(*s.boxes)
+	*s.boxes = append(*s.boxes, box{start: int32(i)})
+	var end int
+	var err error
+	if b[i] == '{' {
+		end, err = s.object(b, i, depth)
+	} else {
+		end, err = s.array(b, i, depth)
+	}
+	if err != nil {
+		return 0, err
+	}
+	bx := &(*s.boxes)[k]
+	bx.end, bx.next = int32(end), int32(len(*s.boxes))
+	return end, nil
 }
 
 func literal(b []byte, i int, lit string) (int, error) {
