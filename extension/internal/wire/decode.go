@@ -452,15 +452,8 @@ func members(data []byte, i int, fn func(key []byte, escaped bool, vi int) (int,
 		return i + 1, nil
 	}
 	for {
-		kend := skipString(data, i+1)
+		kend, escaped := skipString(data, i+1)
 		key := data[i+1 : kend-1]
-		escaped := false
-		for _, c := range key {
-			if c == '\\' {
-				escaped = true
-				break
-			}
-		}
 		i = SkipSpace(data, kend)
 		i = SkipSpace(data, i+1) // past ':'
 		end, err := fn(key, escaped, i)
@@ -515,7 +508,7 @@ func decodeStruct(t reflect.Type) decoderFunc {
 		c := d.first()
 		return members(data, i, func(key []byte, escaped bool, vi int) (int, error) {
 			dv := d
-			dv.box, c = d.at(c, vi)
+			dv.box = d.at(&c, vi)
 			name := key
 			if escaped {
 				s, _ := decodeString(data, keyStart(data, key))
@@ -566,7 +559,7 @@ func decodeMap(t reflect.Type) decoderFunc {
 				k, _ = decodeString(data, keyStart(data, key))
 			}
 			dv := d
-			dv.box, c = d.at(c, vi)
+			dv.box = d.at(&c, vi)
 			ev := reflect.New(t.Elem()).Elem()
 			end, err := elem(dv, vi, ev)
 			if err != nil {
@@ -600,9 +593,7 @@ func (d *decState) elements(i int, spans []int) ([]int, int) {
 	}
 	c := d.first()
 	for {
-		var k int32
-		k, c = d.at(c, i)
-		end := d.skip(i, k)
+		end := d.skip(i, d.at(&c, i))
 		spans = append(spans, i, end)
 		i = SkipSpace(data, end)
 		if data[i] == ']' {
@@ -641,7 +632,7 @@ func decodeSlice(t reflect.Type) decoderFunc {
 			c := d.first()
 			for k := range n {
 				dv := d
-				dv.box, c = d.at(c, spans[2*k])
+				dv.box = d.at(&c, spans[2*k])
 				if _, err = elem(dv, spans[2*k], s.Index(k)); err != nil {
 					err = prefix(err, "["+strconv.Itoa(k)+"]", true)
 					break
@@ -695,9 +686,9 @@ func DecodeString(lit []byte) string {
 // decodeString decodes the valid JSON string whose opening quote is at
 // data[i] and returns it with the index past its closing quote.
 func decodeString(data []byte, i int) (string, int) {
-	end := skipString(data, i+1)
+	end, esc := skipString(data, i+1)
 	body := data[i+1 : end-1]
-	if bytes.IndexByte(body, '\\') < 0 {
+	if !esc {
 		return string(body), end
 	}
 	return unescape(body), end

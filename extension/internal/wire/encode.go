@@ -178,7 +178,7 @@ func appendCompact(buf, raw []byte) []byte {
 		c := raw[i]
 		switch {
 		case c == '"':
-			end := skipString(raw, i+1)
+			end, _ := skipString(raw, i+1)
 			buf = append(buf, raw[i:end]...)
 			i = end
 		case isSpace(c):

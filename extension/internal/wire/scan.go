@@ -319,13 +319,14 @@ func Valid(b []byte) (spaced bool, err error) {
 func Skip(b []byte, i int) int {
 	switch b[i] {
 	case '"':
-		return skipString(b, i+1)
+		end, _ := skipString(b, i+1)
+		return end
 	case '{', '[':
 		depth := 0
 		for i < len(b) {
 			switch b[i] {
 			case '"':
-				i = skipString(b, i+1)
+				i, _ = skipString(b, i+1)
 				continue
 			case '{', '[':
 				depth++
@@ -351,8 +352,9 @@ func Skip(b []byte, i int) int {
 }
 
 // skipString returns the index past the closing quote of a validated string
-// whose opening quote is at b[i-1].
-func skipString(b []byte, i int) int {
+// whose opening quote is at b[i-1], and whether the string has escapes.
+func skipString(b []byte, i int) (int, bool) {
+	esc := false
 	for {
 		for i+8 <= len(b) {
 			x := binary.LittleEndian.Uint64(b[i:])
@@ -365,12 +367,13 @@ func skipString(b []byte, i int) int {
 			i += 8
 		}
 		if i >= len(b) {
-			return len(b)
+			return len(b), esc
 		}
 		switch b[i] {
 		case '"':
-			return i + 1
+			return i + 1, esc
 		case '\\':
+			esc = true
 			i += 2
 		default:
 			i++

@@ -132,24 +132,27 @@ func (t *trustTable) find(pos int32) int32 {
 	return 0
 }
 
-// at returns the entry of the box at data[vi], expected to be entry c (the
-// next one in order; 0 if unknown), and the entry expected after it. It
-// returns entry 0 for values that are not boxes or text that is not trusted.
-func (d *decState) at(c int32, vi int) (k, next int32) {
-	if d.t != nil && d.data[vi]|0x20 == '{' { // '[' is 0x5b, '{' 0x7b
-		return d.atBox(c, vi)
+// at returns the entry of the box at data[vi] (0 for a value that is not a
+// box, or text that is not trusted). *c is the entry expected there — the
+// next one in order, 0 if unknown — and becomes the one expected next.
+func (d *decState) at(c *int32, vi int) int32 {
+	if d.t == nil || d.data[vi]|0x20 != '{' { // '[' is 0x5b, '{' 0x7b
+		return 0
 	}
-	return 0, c
+	return d.atBox(c, vi)
 }
 
-func (d *decState) atBox(c int32, vi int) (k, next int32) {
+func (d *decState) atBox(c *int32, vi int) int32 {
 	pos := int32(d.off + vi)
-	if c <= 0 || int(c) >= len(d.t.boxes) || d.t.boxes[c].start != pos {
-		if c = d.t.find(pos); c == 0 {
-			return 0, 0
+	k := *c
+	if k <= 0 || int(k) >= len(d.t.boxes) || d.t.boxes[k].start != pos {
+		if k = d.t.find(pos); k == 0 {
+			*c = 0
+			return 0
 		}
 	}
-	return c, d.t.boxes[c].next
+	*c = d.t.boxes[k].next
+	return k
 }
 
 // skip returns the index just past the value at data[i], whose box entry is
@@ -182,9 +185,7 @@ func TrustedMembers(r []byte, fn func(key []byte, from, to int)) bool {
 	d := decState{data: r, t: t, off: off, box: k}
 	c := d.first()
 	members(r, 0, func(key []byte, _ bool, vi int) (int, error) {
-		var kv int32
-		kv, c = d.at(c, vi)
-		end := d.skip(vi, kv)
+		end := d.skip(vi, d.at(&c, vi))
 		fn(key, vi, end)
 		return end, nil
 	})
