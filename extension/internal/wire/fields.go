@@ -156,6 +156,9 @@ func hasOpt(opts, want string) bool {
 // lookup finds the field for a JSON member name: exact first, then
 // case-insensitively (as encoding/json does).
 func (si *structInfo) lookup(name []byte) int {
+	if len(name) > 0 && name[0] < utf8.RuneSelf && si.ascii && si.starts[name[0]>>6]&(1<<(name[0]&63)) == 0 {
+		return -1 // no field starts with this byte, in either case
+	}
 	if len(si.fields) <= 8 {
 		for i := range si.fields {
 			if si.fields[i].name == string(name) {
@@ -164,9 +167,6 @@ func (si *structInfo) lookup(name []byte) int {
 		}
 	} else if i, ok := si.byName[string(name)]; ok {
 		return i
-	}
-	if len(name) > 0 && name[0] < utf8.RuneSelf && si.ascii && si.starts[name[0]>>6]&(1<<(name[0]&63)) == 0 {
-		return -1
 	}
 	if si.ascii && isASCII(string(name)) {
 		// Within ASCII, only letters fold, each to one of the same

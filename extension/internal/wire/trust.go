@@ -118,6 +118,10 @@ func (t *trustTable) find(pos int32) int32 {
 	// The usual case: near the last lookup, a little ahead (the next
 	// record, a line in this one) or back (this record again).
 	h := t.hint.Load()
+	if k := t.boxes[h].next; k < n && t.boxes[k].start == pos { // the next sibling
+		t.hint.Store(k)
+		return k
+	}
 	for k := max(h-8, 1); k < n && k < h+16; k++ {
 		if t.boxes[k].start == pos {
 			t.hint.Store(k)
