@@ -8,8 +8,10 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // TypeError reports a JSON value that does not fit the Go type it is decoded
@@ -72,6 +74,7 @@ func Unmarshal(data []byte, v any, trusted bool) error {
 		return UnmarshalIndexed(data, v, nil)
 	}
 	if t, k, off := trustOf(data); t != nil {
+		defer t.done()
 		rv := reflect.ValueOf(v)
 		if rv.Kind() != reflect.Pointer || rv.IsNil() {
 			return fmt.Errorf("wire: Unmarshal needs a non-nil pointer, got %T", v)
@@ -246,26 +249,59 @@ type decState struct {
 
 var decoderCache sync.Map
 
+// recentDecoders caches decoderCache's answers by a hash of the type, ahead
+// of the sync.Map: most calls decode the same few types again and again.
+var recentDecoders [64]atomic.Pointer[recentDecoder]
+
+type recentDecoder struct {
+	t reflect.Type
+	f decoderFunc
+}
+
 func typeDecoder(t reflect.Type) decoderFunc {
+	slot := &recentDecoders[reflect.ValueOf(t).Pointer()>>5%uintptr(len(recentDecoders))]
+	if r := slot.Load(); r != nil && r.t == t {
+		return r.f
+	}
+	f, final := typeDecoderSlow(t)
+	if final {
+		slot.Store(&recentDecoder{t, f})
+	}
+	return f
+}
+
+// pendingDecoder stands in decoderCache for a decoder being built, so that
+// recursive types resolve: it waits for the decoder, then calls it.
+type pendingDecoder struct{ f decoderFunc }
+
+// typeDecoderSlow returns t's decoder, and whether it is final rather
+// than a stand-in for one being built.
+func typeDecoderSlow(t reflect.Type) (decoderFunc, bool) {
 	if f, ok := decoderCache.Load(t); ok {
-		return f.(decoderFunc)
+		if p, ok := f.(*pendingDecoder); ok {
+			return p.f, false
+		}
+		return f.(decoderFunc), true
 	}
 	var (
 		wg sync.WaitGroup
 		f  decoderFunc
 	)
 	wg.Add(1)
-	fi, loaded := decoderCache.LoadOrStore(t, decoderFunc(func(d decState, i int, v reflect.Value) (int, error) {
+	fi, loaded := decoderCache.LoadOrStore(t, &pendingDecoder{func(d decState, i int, v reflect.Value) (int, error) {
 		wg.Wait()
 		return f(d, i, v)
-	}))
+	}})
 	if loaded {
-		return fi.(decoderFunc)
+		if p, ok := fi.(*pendingDecoder); ok {
+			return p.f, false
+		}
+		return fi.(decoderFunc), true
 	}
 	f = newDecoder(t)
 	wg.Done()
 	decoderCache.Store(t, f)
-	return f
+	return f, true
 }
 
 func newDecoder(t reflect.Type) decoderFunc {
@@ -506,7 +542,7 @@ func decodeStruct(t reflect.Type) decoderFunc {
 			return 0, mismatch(data[i], t)
 		}
 		c := d.first()
-		return members(data, i, func(key []byte, escaped bool, vi int) (int, error) {
+		return d.members(i, func(key []byte, escaped bool, vi, vend int) (int, error) {
 			dv := d
 			dv.box = d.at(&c, vi)
 			name := key
@@ -520,6 +556,9 @@ func decodeStruct(t reflect.Type) decoderFunc {
 					if err := p.keep(dv, v, name, vi); err != nil {
 						return 0, err
 					}
+				}
+				if vend >= 0 {
+					return vend, nil
 				}
 				return dv.skip(vi, dv.box), nil
 			}
@@ -553,7 +592,7 @@ func decodeMap(t reflect.Type) decoderFunc {
 			v.Set(reflect.MakeMap(t))
 		}
 		c := d.first()
-		return members(data, i, func(key []byte, escaped bool, vi int) (int, error) {
+		return d.members(i, func(key []byte, escaped bool, vi, _ int) (int, error) {
 			k := string(key)
 			if escaped {
 				k, _ = decodeString(data, keyStart(data, key))
@@ -671,7 +710,7 @@ func setRawSlice(v reflect.Value, data []byte, spans []int) {
 		a, b := spans[2*k], spans[2*k+1]
 		s[k] = data[a:b:b]
 	}
-	*(*[][]byte)(v.Addr().UnsafePointer()) = s
+	*(*[][]byte)(unsafe.Pointer(v.UnsafeAddr())) = s
 }
 
 // DecodeString decodes a valid JSON string literal (with its quotes).

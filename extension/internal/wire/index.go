@@ -16,7 +16,7 @@ type Index struct {
 	base   []byte
 	arrays []arraySpans
 	arena  *[]int // backing store of every array's spans, pooled
-	boxes  []box  // every object and array inside the arrays (see trust.go)
+	tape   *tape  // the objects and arrays inside the arrays (see trust.go)
 	trust  *trustTable
 }
 
@@ -36,6 +36,9 @@ func (x *Index) Release() {
 		return
 	}
 	x.Revoke()
+	if x.tape != nil {
+		x.tape.release()
+	}
 	if cap(*x.arena) <= 1<<20 {
 		*x.arena = (*x.arena)[:0]
 		arenaPool.Put(x.arena)
@@ -70,9 +73,21 @@ func ScanObject(b []byte, fn func(key, value []byte)) (*Index, error) {
 				a.spans[j] += i
 			}
 		}
-		for k := 1; k < len(idx.boxes); k++ {
-			idx.boxes[k].start += int32(i)
-			idx.boxes[k].end += int32(i)
+		if t := idx.tape; t != nil {
+			d := int32(i)
+			for k := 1; k < len(t.boxes); k++ {
+				t.boxes[k].start += d
+				t.boxes[k].end += d
+			}
+			for k := range t.members {
+				m := &t.members[k]
+				m.k, m.v, m.vend = m.k+d, m.v+d, m.vend+d
+				if m.kend < 0 {
+					m.kend -= d
+				} else {
+					m.kend += d
+				}
+			}
 		}
 		idx.base = b
 	}
@@ -92,13 +107,10 @@ func ScanObjectPrefix(b []byte, fn func(key, value []byte)) (*Index, int, error)
 			a := arraySpans{start: vi, from: len(*idx.arena)}
 			sub := Scanner{}
 			if len(b) <= maxBoxed {
-				if idx.boxes == nil {
-					// Once, with room for one box per 64 bytes: records
-					// hold far fewer, so the count of allocations stays
-					// independent of the page size.
-					idx.boxes = append(make([]box, 0, len(b)/64+16), box{start: -1})
+				if idx.tape == nil {
+					idx.tape = newTape(len(b))
 				}
-				sub.boxes = &idx.boxes
+				sub.tape = idx.tape
 			}
 			*idx.arena, end, err = sub.Array(b, vi, 1, *idx.arena)
 			if err != nil {

@@ -121,7 +121,7 @@ func SkipSpace(b []byte, i int) int {
 // whitespace was seen since it was last reset.
 type Scanner struct {
 	Spaced bool
-	boxes  *[]box // if set, every object and array is recorded here
+	tape   *tape // if set, every object and array is recorded here
 }
 
 func (s *Scanner) ws(b []byte, i int) int {
@@ -143,12 +143,12 @@ func (s *Scanner) Value(b []byte, i, depth int) (int, error) {
 		end, _, err := stringEnd(b, i+1)
 		return end, err
 	case '{':
-		if s.boxes != nil {
+		if s.tape != nil {
 			return s.boxed(b, i, depth)
 		}
 		return s.object(b, i, depth)
 	case '[':
-		if s.boxes != nil {
+		if s.tape != nil {
 			return s.boxed(b, i, depth)
 		}
 		return s.array(b, i, depth)
@@ -181,17 +181,24 @@ func (s *Scanner) object(b []byte, i, depth int) (int, error) {
 		if i >= len(b) || b[i] != '"' {
 			return 0, syntaxErr(i, "expected object key")
 		}
-		end, _, err := stringEnd(b, i+1)
+		k := i
+		kend, esc, err := stringEnd(b, i+1)
 		if err != nil {
 			return 0, err
 		}
-		i = s.ws(b, end)
+		i = s.ws(b, kend)
 		if i >= len(b) || b[i] != ':' {
 			return 0, syntaxErr(i, "expected ':'")
 		}
-		i = s.ws(b, i+1)
-		if i, err = s.Value(b, i, depth+1); err != nil {
+		vi := s.ws(b, i+1)
+		if i, err = s.Value(b, vi, depth+1); err != nil {
 			return 0, err
+		}
+		if s.tape != nil {
+			if esc {
+				kend = -kend
+			}
+			s.tape.stack = append(s.tape.stack, member{int32(k), int32(kend), int32(vi), int32(i)})
 		}
 		i = s.ws(b, i)
 		if i < len(b) && b[i] == ',' {
@@ -231,23 +238,31 @@ func (s *Scanner) array(b []byte, i, depth int) (int, error) {
 	}
 }
 
-// boxed validates the object or array at b[i] and records its entry in
-// s.boxes: opened before its children, so entries are in order of start.
+// boxed validates the object or array at b[i] and records it on s.tape:
+// its box, opened before its children's so that boxes are in order of
+// start, and an object's members, contiguous (see tape).
 func (s *Scanner) boxed(b []byte, i, depth int) (int, error) {
-	k := len(*s.boxes)
-	*s.boxes = append(*s.boxes, box{start: int32(i)})
+	t := s.tape
+	k := len(t.boxes)
+	t.boxes = append(t.boxes, box{start: int32(i)})
 	var end int
 	var err error
 	if b[i] == '{' {
-		end, err = s.object(b, i, depth)
-	} else {
-		end, err = s.array(b, i, depth)
-	}
-	if err != nil {
+		mark := len(t.stack)
+		if end, err = s.object(b, i, depth); err != nil {
+			return 0, err
+		}
+		// The members nested objects pushed are gone again: what is
+		// above mark is this object's.
+		bx := &t.boxes[k]
+		bx.mfrom, bx.mn = int32(len(t.members)), int32(len(t.stack)-mark)
+		t.members = append(t.members, t.stack[mark:]...)
+		t.stack = t.stack[:mark]
+	} else if end, err = s.array(b, i, depth); err != nil {
 		return 0, err
 	}
-	bx := &(*s.boxes)[k]
-	bx.end, bx.next = int32(end), int32(len(*s.boxes))
+	bx := &t.boxes[k]
+	bx.end, bx.next = int32(end), int32(len(t.boxes))
 	return end, nil
 }
 

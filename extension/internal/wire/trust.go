@@ -20,11 +20,59 @@ import (
 // running. Anything else — a copy, a sub-slice of another shape, a record
 // used after its call — is validated as usual.
 
-// box is one object or array of validated text: its [start, end) offsets
-// and the number of boxes recorded before its end (the entry that follows
-// its last descendant). Boxes are in order of start.
+// tape is what validating a call's options recorded about the text of
+// their arrays: every object and array in it (boxes, in order of start),
+// and every member of those objects (each object's contiguous).
+type tape struct {
+	boxes   []box
+	members []member
+	stack   []member // while validating: the members of the open objects
+}
+
+// box is one object or array of validated text: its [start, end) offsets,
+// the number of boxes recorded before its end (the entry that follows its
+// last descendant) and, for an object, where its members are.
 type box struct {
 	start, end, next int32
+	mfrom, mn        int32 // members[mfrom:mfrom+mn]
+}
+
+// member is one member of a boxed object: the offsets of its key's quotes
+// (kend, past the closing one, is negative if the key has escapes) and the
+// [v, vend) span of its value.
+type member struct {
+	k, kend, v, vend int32
+}
+
+var tapePool = sync.Pool{New: func() any { return new(tape) }}
+
+// maxPooledMembers bounds the tapes kept for reuse (16 MiB of members).
+const maxPooledMembers = 1 << 20
+
+// newTape returns an empty tape with room for what text of size bytes
+// usually holds, so that recording it does not grow the slices (and the
+// count of allocations stays independent of the page size).
+func newTape(size int) *tape {
+	t := tapePool.Get().(*tape)
+	if n := size/64 + 16; cap(t.boxes) < n {
+		t.boxes = make([]box, 0, n)
+	}
+	if n := size/16 + 16; cap(t.members) < n {
+		t.members = make([]member, 0, n)
+	}
+	if cap(t.stack) < 64 {
+		t.stack = make([]member, 0, 64)
+	}
+	t.boxes = append(t.boxes[:0], box{start: -1})
+	t.members, t.stack = t.members[:0], t.stack[:0]
+	return t
+}
+
+// release returns the tape for reuse.
+func (t *tape) release() {
+	if cap(t.members) <= maxPooledMembers {
+		tapePool.Put(t)
+	}
 }
 
 // maxBoxed is the largest text whose boxes are recorded: offsets are int32,
@@ -35,10 +83,15 @@ const maxBoxed = 1 << 30
 // with the decoders while its call runs. boxes[0] is a sentinel, so that
 // entry 0 means "not known".
 type trustTable struct {
-	base   []byte
-	boxes  []box
-	spaced bool         // the boxed text holds insignificant whitespace
-	hint   atomic.Int32 // where the last lookup ended: decoders go forward
+	base    []byte
+	boxes   []box
+	members []member
+	spaced  bool // the boxed text holds insignificant whitespace
+	// Readers count the lookups using the table; once revoked, a table
+	// whose readers are gone is no longer used, and its tape is reused.
+	readers atomic.Int32
+	revoked atomic.Bool
+	hint    atomic.Int32 // where the last lookup ended: decoders go forward
 }
 
 var trusted struct {
@@ -49,10 +102,10 @@ var trusted struct {
 // Trust makes the boxed text of the index trusted until Revoke is called.
 // It does nothing for an index with no boxes.
 func (x *Index) Trust() {
-	if x == nil || len(x.boxes) <= 1 || x.trust != nil {
+	if x == nil || x.tape == nil || len(x.tape.boxes) <= 1 || x.trust != nil {
 		return
 	}
-	t := &trustTable{base: x.base, boxes: x.boxes}
+	t := &trustTable{base: x.base, boxes: x.tape.boxes, members: x.tape.members}
 	for _, a := range x.arrays {
 		t.spaced = t.spaced || a.spaced
 	}
@@ -67,13 +120,19 @@ func (x *Index) Trust() {
 	trusted.tables.Store(&list)
 }
 
-// Revoke ends the trust Trust gave.
+// Revoke ends the trust Trust gave. Should a lookup still be using the
+// tape (a decoding in a goroutine the function left running, against the
+// rules), the index lets go of the tape instead of reusing it.
 func (x *Index) Revoke() {
 	if x == nil || x.trust == nil {
 		return
 	}
 	t := x.trust
 	x.trust = nil
+	t.revoked.Store(true)
+	if t.readers.Load() != 0 {
+		x.tape = nil // left to that reader and the garbage collector
+	}
 	trusted.mu.Lock()
 	defer trusted.mu.Unlock()
 	old := *trusted.tables.Load()
@@ -91,7 +150,8 @@ func (x *Index) Revoke() {
 }
 
 // trustOf returns the table and entry of b if b is exactly a trusted box,
-// with b's offset in the table's text.
+// with b's offset in the table's text. The caller must call t.done when it
+// no longer uses the table.
 func trustOf(b []byte) (t *trustTable, k int32, off int) {
 	p := trusted.tables.Load()
 	if p == nil || len(b) == 0 {
@@ -103,14 +163,25 @@ func trustOf(b []byte) (t *trustTable, k int32, off int) {
 		if addr < base || addr+uintptr(len(b)) > base+uintptr(len(t.base)) {
 			continue
 		}
+		// Counted before checking revoked, the way Revoke sets revoked
+		// before reading the count: one of them sees the other.
+		t.readers.Add(1)
+		if t.revoked.Load() {
+			t.done()
+			return nil, 0, 0
+		}
 		off := int(addr - base)
 		if k := t.find(int32(off)); k > 0 && int(t.boxes[k].end) == off+len(b) {
 			return t, k, off
 		}
+		t.done()
 		return nil, 0, 0
 	}
 	return nil, 0, 0
 }
+
+// done ends a use of the table trustOf returned.
+func (t *trustTable) done() { t.readers.Add(-1) }
 
 // find returns the entry of the box that starts at pos, or 0.
 func (t *trustTable) find(pos int32) int32 {
@@ -183,15 +254,42 @@ func (d *decState) first() int32 {
 // validates: callers validate r themselves when it returns false.
 func TrustedMembers(r []byte, fn func(key []byte, from, to int)) bool {
 	t, k, off := trustOf(r)
-	if t == nil || t.spaced || r[0] != '{' {
+	if t == nil {
+		return false
+	}
+	defer t.done()
+	if t.spaced || r[0] != '{' {
 		return false
 	}
 	d := decState{data: r, t: t, off: off, box: k}
-	c := d.first()
-	members(r, 0, func(key []byte, _ bool, vi int) (int, error) {
-		end := d.skip(vi, d.at(&c, vi))
-		fn(key, vi, end)
-		return end, nil
+	d.members(0, func(key []byte, _ bool, vi, vend int) (int, error) {
+		fn(key, vi, vend)
+		return vend, nil
 	})
 	return true
+}
+
+// members calls fn for each member of the object at data[i] with its raw
+// key (see KeyString), whether the key has escapes, the index of its value
+// and, if known, the index past it (else -1; fn returns it). The members of
+// a trusted object come from its tape: no scanning at all.
+func (d *decState) members(i int, fn func(key []byte, escaped bool, vi, vend int) (int, error)) (int, error) {
+	if d.box > 0 {
+		if bx := &d.t.boxes[d.box]; int(bx.start) == d.off+i && d.data[i] == '{' {
+			for _, m := range d.t.members[bx.mfrom : bx.mfrom+bx.mn] {
+				kend, esc := m.kend, false
+				if kend < 0 {
+					kend, esc = -kend, true
+				}
+				key := d.data[int(m.k)-d.off+1 : int(kend)-d.off-1]
+				if _, err := fn(key, esc, int(m.v)-d.off, int(m.vend)-d.off); err != nil {
+					return 0, err
+				}
+			}
+			return int(bx.end) - d.off, nil
+		}
+	}
+	return members(d.data, i, func(key []byte, escaped bool, vi int) (int, error) {
+		return fn(key, escaped, vi, -1)
+	})
 }

@@ -28,13 +28,14 @@ func trustText(t *testing.T, elements string) ([]byte, *Index, error) {
 func checkTrusted(t *testing.T, text []byte, idx *Index) {
 	t.Helper()
 	floats := cmp.Comparer(func(a, b float64) bool { return a == b || a != a && b != b })
-	for k := 1; k < len(idx.boxes); k++ {
-		bx := idx.boxes[k]
+	boxes := idx.tape.boxes
+	for k := 1; k < len(boxes); k++ {
+		bx := boxes[k]
 		if end := Skip(text, int(bx.start)); end != int(bx.end) {
 			t.Fatalf("box %d at %d ends at %d, Skip says %d", k, bx.start, bx.end, end)
 		}
-		if bx.next <= int32(k) || int(bx.next) > len(idx.boxes) ||
-			int(bx.next) < len(idx.boxes) && idx.boxes[bx.next].start < bx.end {
+		if bx.next <= int32(k) || int(bx.next) > len(boxes) ||
+			int(bx.next) < len(boxes) && boxes[bx.next].start < bx.end {
 			t.Fatalf("box %d: next %d is not the first box after it", k, bx.next)
 		}
 		r := text[bx.start:bx.end:bx.end]
@@ -153,4 +154,36 @@ func TestTrustIsExact(t *testing.T) {
 		t.Error("trusted after Revoke")
 	}
 	idx.Revoke() // twice is harmless
+}
+
+// TestRevokeWithAReader: a tape still in use when its call ends (by a
+// goroutine the function left behind) is not reused; one that is not, is.
+func TestRevokeWithAReader(t *testing.T) {
+	t.Parallel()
+	for _, reading := range []bool{false, true} {
+		text := []byte(`{"a":[{"x":1}]}`)
+		idx, err := ScanObject(text, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx.Trust()
+		tt, _, _ := trustOf(text[6:13])
+		if tt == nil {
+			t.Fatal("record not trusted")
+		}
+		if !reading {
+			tt.done()
+		}
+		idx.Revoke()
+		if kept := idx.tape != nil; kept == reading {
+			t.Errorf("reader still reading %v: tape kept for reuse %v", reading, kept)
+		}
+		if got, _, _ := trustOf(text[6:13]); got != nil {
+			t.Error("record trusted after Revoke")
+		}
+		if reading {
+			tt.done()
+		}
+		idx.Release()
+	}
 }
