@@ -81,7 +81,7 @@ func ScanObject(b []byte, fn func(key, value []byte)) (*Index, error) {
 			}
 			for k := range t.members {
 				m := &t.members[k]
-				m.k, m.v, m.vend = m.k+d, m.v+d, m.vend+d
+				m.vend += d
 				if m.kend < 0 {
 					m.kend -= d
 				} else {
@@ -108,7 +108,7 @@ func ScanObjectPrefix(b []byte, fn func(key, value []byte)) (*Index, int, error)
 			sub := Scanner{}
 			if len(b) <= maxBoxed {
 				if idx.tape == nil {
-					idx.tape = newTape(len(b))
+					idx.tape = newTape()
 				}
 				sub.tape = idx.tape
 			}

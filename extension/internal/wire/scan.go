@@ -181,7 +181,6 @@ func (s *Scanner) object(b []byte, i, depth int) (int, error) {
 		if i >= len(b) || b[i] != '"' {
 			return 0, syntaxErr(i, "expected object key")
 		}
-		k := i
 		kend, esc, err := stringEnd(b, i+1)
 		if err != nil {
 			return 0, err
@@ -198,7 +197,7 @@ func (s *Scanner) object(b []byte, i, depth int) (int, error) {
 			if esc {
 				kend = -kend
 			}
-			s.tape.stack = append(s.tape.stack, member{int32(k), int32(kend), int32(vi), int32(i)})
+			s.tape.stack = append(s.tape.stack, member{int32(kend), int32(i)})
 		}
 		i = s.ws(b, i)
 		if i < len(b) && b[i] == ',' {

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -37,31 +38,30 @@ type box struct {
 	mfrom, mn        int32 // members[mfrom:mfrom+mn]
 }
 
-// member is one member of a boxed object: the offsets of its key's quotes
-// (kend, past the closing one, is negative if the key has escapes) and the
-// [v, vend) span of its value.
+// member is one member of a boxed object: where its key ends (past the
+// closing quote; negative if the key has escapes) and where its value ends.
+// The rest is found from those at once: the key starts at the first quote
+// after the previous member's value, the value after the colon.
 type member struct {
-	k, kend, v, vend int32
+	kend, vend int32
 }
 
-var tapePool = sync.Pool{New: func() any { return new(tape) }}
+// tapePool keeps a few tapes for reuse, one per CPU: about as many as
+// calls validate at once (a tape is about as large as the text it
+// records). A reused tape has grown to what earlier calls needed, so
+// recording a page allocates nothing, whatever its size.
+var tapePool = make(chan *tape, runtime.GOMAXPROCS(0))
 
-// maxPooledMembers bounds the tapes kept for reuse (16 MiB of members).
+// maxPooledMembers bounds the tapes kept for reuse (8 MiB of members).
 const maxPooledMembers = 1 << 20
 
-// newTape returns an empty tape with room for what text of size bytes
-// usually holds, so that recording it does not grow the slices (and the
-// count of allocations stays independent of the page size).
-func newTape(size int) *tape {
-	t := tapePool.Get().(*tape)
-	if n := size/64 + 16; cap(t.boxes) < n {
-		t.boxes = make([]box, 0, n)
-	}
-	if n := size/16 + 16; cap(t.members) < n {
-		t.members = make([]member, 0, n)
-	}
-	if cap(t.stack) < 64 {
-		t.stack = make([]member, 0, 64)
+// newTape returns an empty tape.
+func newTape() *tape {
+	var t *tape
+	select {
+	case t = <-tapePool:
+	default:
+		t = &tape{stack: make([]member, 0, 64)}
 	}
 	t.boxes = append(t.boxes[:0], box{start: -1})
 	t.members, t.stack = t.members[:0], t.stack[:0]
@@ -71,7 +71,10 @@ func newTape(size int) *tape {
 // release returns the tape for reuse.
 func (t *tape) release() {
 	if cap(t.members) <= maxPooledMembers {
-		tapePool.Put(t)
+		select {
+		case tapePool <- t:
+		default:
+		}
 	}
 }
 
@@ -276,13 +279,25 @@ func TrustedMembers(r []byte, fn func(key []byte, from, to int)) bool {
 func (d *decState) members(i int, fn func(key []byte, escaped bool, vi, vend int) (int, error)) (int, error) {
 	if d.box > 0 {
 		if bx := &d.t.boxes[d.box]; int(bx.start) == d.off+i && d.data[i] == '{' {
+			data := d.data
+			p := i + 1
 			for _, m := range d.t.members[bx.mfrom : bx.mfrom+bx.mn] {
-				kend, esc := m.kend, false
+				kend, esc := int(m.kend), false
 				if kend < 0 {
 					kend, esc = -kend, true
 				}
-				key := d.data[int(m.k)-d.off+1 : int(kend)-d.off-1]
-				if _, err := fn(key, esc, int(m.v)-d.off, int(m.vend)-d.off); err != nil {
+				kend -= d.off
+				k := p // past whitespace and the comma
+				for data[k] != '"' {
+					k++
+				}
+				vi := kend // past whitespace and the colon
+				for data[vi] != ':' {
+					vi++
+				}
+				vi = SkipSpace(data, vi+1)
+				p = int(m.vend) - d.off
+				if _, err := fn(data[k+1:kend-1], esc, vi, p); err != nil {
 					return 0, err
 				}
 			}
