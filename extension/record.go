@@ -17,8 +17,12 @@ func init() { wire.RegisterRaw(reflect.TypeFor[Record]()) }
 //
 // Records are read-only views: a Record in options is valid only during the
 // call (Clone it to keep it), and its bytes must not be changed in place —
-// the SDK sends records it received without validating them again. Build a
-// changed record with Set or NewRecord instead.
+// the SDK decodes and sends records it received without validating them
+// again. Build a changed record with Set or NewRecord instead.
+//
+// Decode, Get and Set on a record of the running call are cheap: the
+// members they skip are not scanned (the request's validation recorded
+// where each one ends). On a copy, or after the call, they validate first.
 type Record []byte
 
 // NewRecord encodes v (a struct, map, …) as a Record. It returns an error for
