@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -46,21 +45,35 @@ type member struct {
 	kend, vend int32
 }
 
-// tapePool keeps a few tapes for reuse, one per CPU: about as many as
-// calls validate at once (a tape is about as large as the text it
-// records). A reused tape has grown to what earlier calls needed, so
-// recording a page allocates nothing, whatever its size.
-var tapePool = make(chan *tape, runtime.GOMAXPROCS(0))
+// tapes keeps tapes for reuse, up to maxPooledBytes of them: a reused tape
+// has grown to what earlier calls needed, so recording a page allocates
+// nothing, whatever its size. Unlike a sync.Pool it is not emptied by
+// every garbage collection, which would have the busiest calls grow new
+// tapes again and again.
+var tapes struct {
+	mu    sync.Mutex
+	free  []*tape
+	bytes int
+}
 
-// maxPooledMembers bounds the tapes kept for reuse (8 MiB of members).
-const maxPooledMembers = 1 << 20
+const maxPooledBytes = 8 << 20
+
+// bytes is the memory the tape holds.
+func (t *tape) bytes() int {
+	return cap(t.boxes)*int(unsafe.Sizeof(box{})) + (cap(t.members)+cap(t.stack))*int(unsafe.Sizeof(member{}))
+}
 
 // newTape returns an empty tape.
 func newTape() *tape {
 	var t *tape
-	select {
-	case t = <-tapePool:
-	default:
+	tapes.mu.Lock()
+	if n := len(tapes.free); n > 0 {
+		t = tapes.free[n-1]
+		tapes.free = tapes.free[:n-1]
+		tapes.bytes -= t.bytes()
+	}
+	tapes.mu.Unlock()
+	if t == nil {
 		t = &tape{stack: make([]member, 0, 64)}
 	}
 	t.boxes = append(t.boxes[:0], box{start: -1})
@@ -70,11 +83,12 @@ func newTape() *tape {
 
 // release returns the tape for reuse.
 func (t *tape) release() {
-	if cap(t.members) <= maxPooledMembers {
-		select {
-		case tapePool <- t:
-		default:
-		}
+	n := t.bytes()
+	tapes.mu.Lock()
+	defer tapes.mu.Unlock()
+	if tapes.bytes+n <= maxPooledBytes {
+		tapes.free = append(tapes.free, t)
+		tapes.bytes += n
 	}
 }
 
