@@ -14,6 +14,7 @@ SHARED=${SHARED:-$ROOT/../shared/bench}
 OUT=${OUT:-$ROOT/bench/results/$(date -u +%Y%m%d-%H%M%S)}
 ROUNDS=${ROUNDS:-1}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd) # absolute: the response check below runs from another directory
 export DURATION=${DURATION:-5} SIZES=${SIZES-"1 100 1000"} CONCS=${CONCS-"8 64"} FUNCS=${FUNCS-"preSavePage preMap postMap"}
 export MAX_TOTAL=${MAX_TOTAL:-1200}
 

@@ -8,11 +8,14 @@ import (
 )
 
 // Records a call receives are sub-slices of its options, validated once when
-// the request was read. While the function runs, its options are trusted:
-// decoding one of their records (or a record inside one) skips validation,
-// and skips each nested object or array at once by its recorded end instead
-// of scanning it. That is what makes decoding a record, and Record.Set,
-// cost what the members actually read rather than the record's size.
+// the request was read. That validating pass also records a tape of the
+// options' arrays: where every object and array inside them starts and
+// ends, and where each member's key and value end. While the function runs,
+// its options are trusted: decoding one of their records (or an object or
+// array inside one) neither validates nor scans — members come from the
+// tape, and what is not decoded is skipped by its recorded end. That is
+// what makes decoding a record, and Record.Set, cost what the members
+// actually read rather than the record's size.
 //
 // Trust is by memory: a text is trusted when it is exactly one of the
 // objects or arrays recorded while the options were validated (same
