@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -59,7 +60,7 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	b := (*bp)[:0]
 	if !r.Time.IsZero() {
 		b = append(b, "time="...)
-		b = r.Time.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+		b = appendTime(b, r.Time)
 		b = append(b, ' ')
 	}
 	b = append(b, "level="...)
@@ -224,4 +225,35 @@ func (b *Buffered) Close() error {
 		<-b.done
 	}
 	return b.Flush()
+}
+
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// stamp is the formatted time of one second: what comes before the
+// milliseconds ("2006-01-02T15:04:05.") and after them (the zone).
+type stamp struct {
+	sec           int64
+	loc           *time.Location
+	before, after string
+}
+
+// lastStamp caches the second being logged: formatting a time is a good
+// part of a log line's cost, and lines come many per second.
+var lastStamp atomic.Pointer[stamp]
+
+// appendTime appends t in timeLayout.
+func appendTime(b []byte, t time.Time) []byte {
+	sec, loc := t.Unix(), t.Location()
+	if st := lastStamp.Load(); st != nil && st.sec == sec && st.loc == loc {
+		ms := t.Nanosecond() / 1e6
+		b = append(b, st.before...)
+		b = append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+		return append(b, st.after...)
+	}
+	n := len(b)
+	b = t.AppendFormat(b, timeLayout)
+	if f := b[n:]; len(f) >= 24 && f[19] == '.' { // years 0 to 9999
+		lastStamp.Store(&stamp{sec: sec, loc: loc, before: string(f[:20]), after: string(f[23:])})
+	}
+	return b
 }

@@ -98,3 +98,28 @@ func BenchmarkHandler(b *testing.B) {
 			slog.String("url", "/function"), slog.Int("statusCode", 200), slog.String("traceId", ""))
 	}
 }
+
+// TestAppendTimeAsAppendFormat: the cached second gives what formatting
+// gives, for times in one second and across seconds, zones and years.
+func TestAppendTimeAsAppendFormat(t *testing.T) {
+	t.Parallel()
+	berlin := time.FixedZone("CET", 3600)
+	base := time.Date(2026, 11, 23, 12, 0, 59, 0, time.UTC)
+	var times []time.Time
+	for _, loc := range []*time.Location{time.UTC, berlin} { // same second in a row: cached
+		for _, d := range []time.Duration{0, time.Millisecond, 999 * time.Millisecond, time.Second, 1500 * time.Millisecond, 7 * time.Microsecond} {
+			times = append(times, base.Add(d).In(loc))
+		}
+	}
+	times = append(times,
+		time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 5e6, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(0, 1, 1, 0, 0, 0, 0, berlin))
+	for _, tm := range append(times, times...) { // the second pass hits the cache
+		want := tm.AppendFormat([]byte("x"), timeLayout)
+		if got := appendTime([]byte("x"), tm); string(got) != string(want) {
+			t.Errorf("appendTime(%v) = %s, want %s", tm, got, want)
+		}
+	}
+}
