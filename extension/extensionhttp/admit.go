@@ -6,7 +6,8 @@ import (
 )
 
 // budget admits requests by the size of their bodies: at most capacity
-// bytes of request bodies are being read, processed and answered at once.
+// bytes of request bodies (and, if maxCalls > 0, at most maxCalls requests)
+// are being read, processed and answered at once.
 // Requests that do not fit wait in arrival order (FIFO), so a burst of large
 // pages is served one after another instead of all at once — less memory,
 // and on a CPU-bound stack a shorter tail. A request larger than the whole
@@ -15,6 +16,8 @@ type budget struct {
 	mu       sync.Mutex
 	capacity int64
 	used     int64
+	maxCalls int // 0: no bound
+	calls    int
 	waiters  []*waiter
 }
 
@@ -23,7 +26,14 @@ type waiter struct {
 	ready chan struct{}
 }
 
-func newBudget(capacity int64) *budget { return &budget{capacity: capacity} }
+func newBudget(capacity int64, maxCalls int) *budget {
+	return &budget{capacity: capacity, maxCalls: maxCalls}
+}
+
+// fits reports whether n more bytes and one more call fit; b.mu is held.
+func (b *budget) fits(n int64) bool {
+	return b.used+n <= b.capacity && (b.maxCalls == 0 || b.calls < b.maxCalls)
+}
 
 // acquire waits until n bytes fit (or ctx ends, returning its error).
 func (b *budget) acquire(ctx context.Context, n int64) error {
@@ -32,8 +42,9 @@ func (b *budget) acquire(ctx context.Context, n int64) error {
 	}
 	n = min(n, b.capacity)
 	b.mu.Lock()
-	if len(b.waiters) == 0 && b.used+n <= b.capacity {
+	if len(b.waiters) == 0 && b.fits(n) {
 		b.used += n
+		b.calls++
 		b.mu.Unlock()
 		return nil
 	}
@@ -49,6 +60,7 @@ func (b *budget) acquire(ctx context.Context, n int64) error {
 		select {
 		case <-w.ready: // admitted meanwhile: give it back
 			b.used -= n
+			b.calls--
 			b.wake()
 		default:
 			for i, x := range b.waiters {
@@ -71,6 +83,7 @@ func (b *budget) release(n int64) {
 	n = min(n, b.capacity)
 	b.mu.Lock()
 	b.used -= n
+	b.calls--
 	b.wake()
 	b.mu.Unlock()
 }
@@ -79,10 +92,11 @@ func (b *budget) release(n int64) {
 func (b *budget) wake() {
 	for len(b.waiters) > 0 {
 		w := b.waiters[0]
-		if b.used+w.n > b.capacity {
+		if !b.fits(w.n) {
 			return
 		}
 		b.used += w.n
+		b.calls++
 		b.waiters = b.waiters[1:]
 		close(w.ready)
 	}

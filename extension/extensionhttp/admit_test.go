@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,7 +21,7 @@ import (
 
 func TestBudgetBoundsInFlightBytes(t *testing.T) {
 	t.Parallel()
-	b := newBudget(10)
+	b := newBudget(10, 0)
 	var inFlight, peak atomic.Int64
 	var wg sync.WaitGroup
 	for i := range 50 {
@@ -51,10 +52,47 @@ func TestBudgetBoundsInFlightBytes(t *testing.T) {
 	}
 }
 
+// TestBudgetBoundsConcurrentCalls: with maxCalls, no more calls than that
+// are admitted at once, whatever their size, and all of them get through.
+func TestBudgetBoundsConcurrentCalls(t *testing.T) {
+	t.Parallel()
+	for _, capacity := range []int64{1 << 20, math.MaxInt64} {
+		b := newBudget(capacity, 3)
+		var inFlight, peak, done atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 40 {
+			wg.Go(func() {
+				if err := b.acquire(context.Background(), int64(1+i)); err != nil {
+					t.Error(err)
+					return
+				}
+				cur := inFlight.Add(1)
+				for {
+					p := peak.Load()
+					if cur <= p || peak.CompareAndSwap(p, cur) {
+						break
+					}
+				}
+				time.Sleep(time.Millisecond)
+				inFlight.Add(-1)
+				b.release(int64(1 + i))
+				done.Add(1)
+			})
+		}
+		wg.Wait()
+		if p := peak.Load(); p > 3 {
+			t.Errorf("capacity %d: %d calls at once, want at most 3", capacity, p)
+		}
+		if done.Load() != 40 || b.calls != 0 || b.used != 0 || len(b.waiters) != 0 {
+			t.Errorf("capacity %d: %d calls done, budget left with %d calls, %d bytes, %d waiters", capacity, done.Load(), b.calls, b.used, len(b.waiters))
+		}
+	}
+}
+
 func TestBudgetFIFOAndOversize(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		b := newBudget(10)
+		b := newBudget(10, 0)
 		if err := b.acquire(t.Context(), 8); err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +133,7 @@ func TestBudgetFIFOAndOversize(t *testing.T) {
 func TestBudgetCancelWhileWaiting(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		b := newBudget(4)
+		b := newBudget(4, 0)
 		_ = b.acquire(t.Context(), 4)
 		ctx, cancel := context.WithCancel(t.Context())
 		errc := make(chan error, 1)
@@ -113,50 +151,64 @@ func TestBudgetCancelWhileWaiting(t *testing.T) {
 }
 
 // TestHandlerAdmission: with a budget smaller than two bodies, calls with
-// large bodies run one at a time; small bodies are not held up by the cap.
+// large bodies run one at a time; with a bound on calls, no more than that
+// run at once.
 func TestHandlerAdmission(t *testing.T) {
 	t.Parallel()
-	var running, peak atomic.Int64
-	h, err := NewHandler(Config{
-		Extension: extension.Config{Logger: slog.New(slog.DiscardHandler), DIY: &extension.Module{Functions: extension.Functions{
-			"work": extension.Raw(func(ctx context.Context, _ json.RawMessage) (any, error) {
-				n := running.Add(1)
-				defer running.Add(-1)
-				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
-				}
-				time.Sleep(20 * time.Millisecond)
-				return nil, nil
-			}),
-		}}},
-		SystemTokens:     []string{"t"},
-		MaxInFlightBytes: 1500,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	body := `{"diy":true,"function":"work","options":{"pad":"` + strings.Repeat("x", 1000) + `"}}`
-	var wg sync.WaitGroup
-	for range 6 {
-		wg.Go(func() {
-			req, _ := http.NewRequest("POST", srv.URL+"/function", strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer t")
-			resp, err := http.DefaultClient.Do(req)
+	for _, tc := range []struct {
+		name            string
+		bytes           int64
+		calls, wantPeak int
+	}{
+		{"bytes", 1500, 0, 1},
+		{"calls", -1, 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var running, peak atomic.Int64
+			h, err := NewHandler(Config{
+				Extension: extension.Config{Logger: slog.New(slog.DiscardHandler), DIY: &extension.Module{Functions: extension.Functions{
+					"work": extension.Raw(func(ctx context.Context, _ json.RawMessage) (any, error) {
+						n := running.Add(1)
+						defer running.Add(-1)
+						for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+						}
+						time.Sleep(20 * time.Millisecond)
+						return nil, nil
+					}),
+				}}},
+				SystemTokens:       []string{"t"},
+				MaxInFlightBytes:   tc.bytes,
+				MaxConcurrentCalls: tc.calls,
+			})
 			if err != nil {
-				t.Error(err)
-				return
+				t.Fatal(err)
 			}
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				t.Errorf("status %d", resp.StatusCode)
+			srv := httptest.NewServer(h)
+			t.Cleanup(srv.Close)
+			body := `{"diy":true,"function":"work","options":{"pad":"` + strings.Repeat("x", 1000) + `"}}`
+			var wg sync.WaitGroup
+			for range 6 {
+				wg.Go(func() {
+					req, _ := http.NewRequest("POST", srv.URL+"/function", strings.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Authorization", "Bearer t")
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						t.Errorf("status %d", resp.StatusCode)
+					}
+				})
+			}
+			wg.Wait()
+			if p := peak.Load(); p > int64(tc.wantPeak) {
+				t.Fatalf("%d calls ran at once, want at most %d", p, tc.wantPeak)
 			}
 		})
-	}
-	wg.Wait()
-	if p := peak.Load(); p != 1 {
-		t.Fatalf("%d large calls ran at once under a budget of one body", p)
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -76,6 +77,12 @@ type Config struct {
 	// 256 MiB; negative means no bound. A CPU-bound stack receiving large
 	// pages does better with a few MiB per core.
 	MaxInFlightBytes int64
+	// MaxConcurrentCalls bounds the calls being processed at once, in the
+	// same first-come-first-served queue; default 0, no bound. Functions
+	// that wait on other services want no bound; a CPU-bound stack answers
+	// with a shorter tail when it works on a few calls per core at a time
+	// instead of sharing the cores among all of them.
+	MaxConcurrentCalls int
 	// FunctionTimeout is the deadline of each call; default 300 s.
 	FunctionTimeout time.Duration
 	// HeartbeatAfter is when one "102 Processing" is sent during a long
@@ -173,8 +180,11 @@ func NewHandler(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{cfg: cfg, x: x, log: x.Logger()}
-	if cfg.MaxInFlightBytes > 0 {
-		h.inFlight = newBudget(cfg.MaxInFlightBytes)
+	switch {
+	case cfg.MaxInFlightBytes > 0:
+		h.inFlight = newBudget(cfg.MaxInFlightBytes, max(cfg.MaxConcurrentCalls, 0))
+	case cfg.MaxConcurrentCalls > 0:
+		h.inFlight = newBudget(math.MaxInt64, cfg.MaxConcurrentCalls)
 	}
 	for _, t := range cfg.SystemTokens {
 		h.tokens = append(h.tokens, []byte(t))
